@@ -1,0 +1,1 @@
+"""Pure functions over stored rows: accuracy, confusions, cost and latency summaries."""

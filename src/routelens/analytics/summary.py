@@ -1,0 +1,258 @@
+"""Summarize the attempts of one run: accuracy by group, confusions, cost, tokens, latency."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from routelens.store.records import AttemptRecord, Verdict
+
+ASK_LABEL = "(ask)"
+CLARIFIED_LABEL = "clarified"
+NO_ROUTE_LABEL = "none"
+UNKNOWN_ERROR_TYPE = "unknown"
+
+
+@dataclass(frozen=True)
+class GroupAccuracy:
+    """Verdict counts for the attempts sharing one key (a category, an expected skill)."""
+
+    key: str
+    attempts: int
+    passed: int
+    failed: int
+    errors: int
+
+    @property
+    def decided(self) -> int:
+        """Attempts that ended in a verdict on routing (pass or fail, not error)."""
+        return self.passed + self.failed
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of decided attempts that passed; None when nothing was decided."""
+        return self.passed / self.decided if self.decided else None
+
+    @property
+    def error_rate(self) -> float | None:
+        """Share of attempts that errored; None when there are no attempts."""
+        return self.errors / self.attempts if self.attempts else None
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """How often a failed attempt expecting `expected` was routed to `actual`."""
+
+    expected: str
+    actual: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TokenTotals:
+    """Token usage summed over attempts."""
+
+    input: int
+    output: int
+    cache_read: int
+    cache_write: int
+
+    @property
+    def total(self) -> int:
+        """All tokens, input, output and cache traffic together."""
+        return self.input + self.output + self.cache_read + self.cache_write
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run's attempts add up to.
+
+    `accuracy` is passed / (passed + failed): attempts that errored (timeouts, API errors)
+    say nothing about routing, so they are reported in `errors` and `error_rate` and are
+    not counted as failures. It is None when no attempt was decided.
+
+    Example::
+
+        summary = summarize_attempts(attempts)
+        print(summary.accuracy, summary.by_category["deploy"].accuracy)
+    """
+
+    cases: int
+    attempts: int
+    passed: int
+    failed: int
+    errors: int
+    accuracy: float | None
+    error_rate: float | None
+    by_category: dict[str, GroupAccuracy]
+    by_expected_skill: dict[str, GroupAccuracy]
+    top_confusions: list[Confusion]
+    cost_usd: float
+    tokens: TokenTotals
+    retries: int
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    mean_options_score: float | None
+    mean_commands_score: float | None
+    error_types: dict[str, int]
+
+
+def expected_label(attempt: AttemptRecord) -> str:
+    """The expected skill of an attempt, or "(ask)" when it should ask a question."""
+    return attempt.expected_skill if attempt.expected_skill is not None else ASK_LABEL
+
+
+def actual_label(attempt: AttemptRecord) -> str:
+    """What the router did: the skill it chose, "clarified", or "none"."""
+    if attempt.actual_skill is not None:
+        return attempt.actual_skill
+    return CLARIFIED_LABEL if attempt.asked_clarification else NO_ROUTE_LABEL
+
+
+def group_accuracy(key: str, attempts: Iterable[AttemptRecord]) -> GroupAccuracy:
+    """Count the verdicts of `attempts` under one key."""
+    verdicts = Counter(attempt.verdict for attempt in attempts)
+    return GroupAccuracy(
+        key=key,
+        attempts=sum(verdicts.values()),
+        passed=verdicts[Verdict.PASS],
+        failed=verdicts[Verdict.FAIL],
+        errors=verdicts[Verdict.ERROR],
+    )
+
+
+def accuracy_by(
+    attempts: Iterable[AttemptRecord], key: Callable[[AttemptRecord], str]
+) -> dict[str, GroupAccuracy]:
+    """Group attempts by `key` and count verdicts per group, sorted by key."""
+    groups: defaultdict[str, list[AttemptRecord]] = defaultdict(list)
+    for attempt in attempts:
+        groups[key(attempt)].append(attempt)
+    return {name: group_accuracy(name, groups[name]) for name in sorted(groups)}
+
+
+def confusions(attempts: Iterable[AttemptRecord], *, limit: int | None = None) -> list[Confusion]:
+    """Failed attempts as (expected, actual) pairs, most frequent first, ties by labels."""
+    pairs = Counter(
+        (expected_label(attempt), actual_label(attempt))
+        for attempt in attempts
+        if attempt.verdict is Verdict.FAIL
+    )
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))
+    return [
+        Confusion(expected=expected, actual=actual, count=count)
+        for (expected, actual), count in ranked[:limit]
+    ]
+
+
+def token_totals(attempts: Iterable[AttemptRecord]) -> TokenTotals:
+    """Sum the token counts of attempts."""
+    rows = list(attempts)
+    return TokenTotals(
+        input=sum(attempt.input_tokens for attempt in rows),
+        output=sum(attempt.output_tokens for attempt in rows),
+        cache_read=sum(attempt.cache_read_tokens for attempt in rows),
+        cache_write=sum(attempt.cache_write_tokens for attempt in rows),
+    )
+
+
+def latency_percentiles(
+    attempts: Iterable[AttemptRecord], percentiles: Sequence[float] = (50.0, 95.0)
+) -> list[float | None]:
+    """Linear percentiles of the latency of attempts that did not error (None if none)."""
+    latencies = [attempt.latency_s for attempt in attempts if attempt.verdict is not Verdict.ERROR]
+    if not latencies:
+        return [None for _ in percentiles]
+    values = np.percentile(np.asarray(latencies, dtype=float), list(percentiles), method="linear")
+    return [float(value) for value in values]
+
+
+def mean_or_none(values: Iterable[float | None]) -> float | None:
+    """Mean of the values that are not None; None when there are none."""
+    present = [value for value in values if value is not None]
+    return math.fsum(present) / len(present) if present else None
+
+
+def error_type_counts(attempts: Iterable[AttemptRecord]) -> dict[str, int]:
+    """How many errored attempts had each error type ("unknown" if unset), sorted by type."""
+    counts = Counter(
+        attempt.error_type or UNKNOWN_ERROR_TYPE
+        for attempt in attempts
+        if attempt.verdict is Verdict.ERROR
+    )
+    return dict(sorted(counts.items()))
+
+
+def summarize_attempts(attempts: Sequence[AttemptRecord], *, top_confusions: int = 5) -> RunSummary:
+    """Summarize one run's attempts; see `RunSummary` for how errors are counted."""
+    overall = group_accuracy("all", attempts)
+    p50, p95 = latency_percentiles(attempts, (50.0, 95.0))
+    return RunSummary(
+        cases=len({attempt.case_id for attempt in attempts}),
+        attempts=overall.attempts,
+        passed=overall.passed,
+        failed=overall.failed,
+        errors=overall.errors,
+        accuracy=overall.accuracy,
+        error_rate=overall.error_rate,
+        by_category=accuracy_by(attempts, lambda attempt: attempt.category),
+        by_expected_skill=accuracy_by(attempts, expected_label),
+        top_confusions=confusions(attempts, limit=top_confusions),
+        cost_usd=math.fsum(attempt.cost_usd for attempt in attempts),
+        tokens=token_totals(attempts),
+        retries=sum(attempt.retries for attempt in attempts),
+        latency_p50_s=p50,
+        latency_p95_s=p95,
+        mean_options_score=mean_or_none(attempt.options_score for attempt in attempts),
+        mean_commands_score=mean_or_none(attempt.commands_score for attempt in attempts),
+        error_types=error_type_counts(attempts),
+    )
+
+
+def _group_as_dict(group: GroupAccuracy) -> dict[str, Any]:
+    return {
+        "attempts": group.attempts,
+        "passed": group.passed,
+        "failed": group.failed,
+        "errors": group.errors,
+        "accuracy": group.accuracy,
+    }
+
+
+def summary_as_dict(summary: RunSummary) -> dict[str, Any]:
+    """A JSON-ready dict of a summary (plain str, int, float, None, lists and dicts)."""
+    return {
+        "cases": summary.cases,
+        "attempts": summary.attempts,
+        "passed": summary.passed,
+        "failed": summary.failed,
+        "errors": summary.errors,
+        "accuracy": summary.accuracy,
+        "error_rate": summary.error_rate,
+        "by_category": {key: _group_as_dict(g) for key, g in summary.by_category.items()},
+        "by_expected_skill": {
+            key: _group_as_dict(g) for key, g in summary.by_expected_skill.items()
+        },
+        "top_confusions": [
+            {"expected": c.expected, "actual": c.actual, "count": c.count}
+            for c in summary.top_confusions
+        ],
+        "cost_usd": summary.cost_usd,
+        "tokens": {
+            "input": summary.tokens.input,
+            "output": summary.tokens.output,
+            "cache_read": summary.tokens.cache_read,
+            "cache_write": summary.tokens.cache_write,
+        },
+        "retries": summary.retries,
+        "latency_p50_s": summary.latency_p50_s,
+        "latency_p95_s": summary.latency_p95_s,
+        "mean_options_score": summary.mean_options_score,
+        "mean_commands_score": summary.mean_commands_score,
+        "error_types": dict(summary.error_types),
+    }

@@ -1,0 +1,356 @@
+"""The `routelens` command: thin commands that parse flags, call one function, and print."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import replace
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from routelens.analytics.summary import summarize_attempts
+from routelens.config import RoutelensConfig, load_config
+from routelens.errors import InputError
+from routelens.report.console import render_run_summary, render_runs_table
+from routelens.report.junit import write_junit_xml
+from routelens.report.progress import RunProgress
+from routelens.report.run_json import run_report_dict
+from routelens.routers.registry import make_router
+from routelens.runner.engine import plan_work
+from routelens.runner.gate import evaluate_gate
+from routelens.runner.session import (
+    RunSettings,
+    create_run,
+    execute_run,
+    load_resumable_run,
+)
+from routelens.store import DEFAULT_STORE_URL, Store, export_run_jsonl, import_jsonl, open_store
+from routelens.suite.cases import load_case_suite
+from routelens.suite.skills import load_skill_set
+
+EXIT_GATE_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="routelens",
+    help="Measure, explain and watch how Claude Code skills are routed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="routelens.toml (default: ./routelens.toml or [tool.routelens] in ./pyproject.toml).",
+    ),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help=f"Store URL or SQLite path [default: {DEFAULT_STORE_URL}]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def reports_input_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn an `InputError` into one line on stderr and exit code 2 (never a traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except InputError as error:
+            typer.echo(f"routelens: error: {error.one_line()}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper
+
+
+def _stdout() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _open(store_url: str | None, config: RoutelensConfig) -> Store:
+    return open_store(store_url or config.store or DEFAULT_STORE_URL)
+
+
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    """`["team=qa", "release=1.2"]` → `{"team": "qa", "release": "1.2"}`."""
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--label", f"{pair!r} is not key=value", field="label")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def parse_router_options(pairs: list[str]) -> dict[str, Any]:
+    """`--router-option ambiguity_ratio=0.7` values, read as JSON when they parse as JSON."""
+    options: dict[str, Any] = {}
+    for key, text in parse_labels(pairs).items():
+        try:
+            options[key] = json.loads(text)
+        except json.JSONDecodeError:
+            options[key] = text
+    return options
+
+
+def _require(value: Path | None, flag: str) -> Path:
+    if value is None:
+        raise InputError(
+            "routelens run",
+            f"{flag} is required (or set it in routelens.toml)",
+            field=flag.removeprefix("--"),
+        )
+    return value
+
+
+@app.command()
+@reports_input_errors
+def run(
+    skills: Annotated[Path | None, typer.Option(help="Folder holding the SKILL.md files.")] = None,
+    cases: Annotated[
+        Path | None, typer.Option(help="Case file (YAML golden set or trigger eval JSON).")
+    ] = None,
+    router: Annotated[str | None, typer.Option(help="local, or package.module:factory.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model the router uses.")] = None,
+    repeat: Annotated[int | None, typer.Option(min=1, help="Attempts per case.")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds one attempt may take.")] = None,
+    store: StoreOption = None,
+    label: Annotated[list[str] | None, typer.Option(help="key=value, repeatable.")] = None,
+    environment: Annotated[str | None, typer.Option(help="Environment label, e.g. ci.")] = None,
+    router_option: Annotated[
+        list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
+    ] = None,
+    trigger_skill: Annotated[
+        str | None, typer.Option(help="Skill a trigger eval set tests.")
+    ] = None,
+    min_accuracy: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Gate: exit 1 below this accuracy.")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Gate: exit 1 above this error rate.")
+    ] = None,
+    resume: Annotated[str | None, typer.Option(help="Run only what RUN_ID is missing.")] = None,
+    retry_errors: Annotated[bool, typer.Option(help="With --resume: redo error attempts.")] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Run a routing suite and print the summary; exit 1 when the gate fails."""
+    config = load_config(config_path)
+    with _open(store, config) as opened:
+        if resume is not None:
+            resumable = load_resumable_run(opened, resume, skills)
+            settings = resumable.settings
+            options = {**config.options_for(settings.router), **settings.router_options}
+            active_router = make_router(settings.router, settings.model, options)
+            run_record, skill_set, case_list = resumable.run, resumable.skills, resumable.cases
+        else:
+            skill_set = load_skill_set(_require(skills or config.skills, "--skills"))
+            suite = load_case_suite(
+                _require(cases or config.cases, "--cases"), skill_set, trigger_skill=trigger_skill
+            )
+            router_name = router or config.router
+            settings = RunSettings(
+                router=router_name,
+                model=model or config.model,
+                repeat=repeat or config.repeat,
+                concurrency=concurrency or config.concurrency,
+                timeout_s=timeout or config.timeout_s,
+                router_options={
+                    **config.options_for(router_name),
+                    **parse_router_options(router_option or []),
+                },
+            )
+            active_router = make_router(settings.router, settings.model, settings.router_options)
+            settings = replace(settings, model=settings.model or active_router.model)
+            run_record = create_run(
+                opened,
+                skill_set,
+                suite,
+                settings,
+                labels={**config.labels, **parse_labels(label or [])},
+                environment=environment or config.environment,
+            )
+            case_list = suite.cases
+        pending = len(plan_work(case_list, settings.repeat, opened.attempt_keys(run_record.run_id)))
+        with RunProgress(pending, Console(stderr=True)) as progress:
+            outcome = execute_run(
+                opened,
+                run_record,
+                skill_set,
+                case_list,
+                active_router,
+                settings,
+                retry_errors=retry_errors,
+                observer=progress,
+            )
+        attempts = opened.attempts(run_record.run_id)
+        if junit is not None:
+            write_junit_xml(junit, outcome.run, attempts)
+    summary = summarize_attempts(attempts)
+    gate = evaluate_gate(
+        summary,
+        min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,
+        max_error_rate=max_error_rate if max_error_rate is not None else config.max_error_rate,
+    )
+    if as_json:
+        typer.echo(json.dumps(run_report_dict(outcome.run, summary, slo=config.slo, gate=gate)))
+    else:
+        console = _stdout()
+        render_run_summary(console, outcome.run, summary, slo=config.slo)
+        for reason in gate.reasons:
+            console.print(f"[red]Gate failed:[/] {reason}")
+    if outcome.interrupted:
+        typer.echo(
+            f"routelens: interrupted; continue with: routelens run --resume {outcome.run.run_id}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not gate.passed:
+        raise typer.Exit(EXIT_GATE_FAILED)
+
+
+@app.command()
+@reports_input_errors
+def validate(
+    skills: Annotated[Path, typer.Option(help="Folder holding the SKILL.md files.")],
+    cases: Annotated[Path | None, typer.Option(help="Case file to check against them.")] = None,
+    trigger_skill: Annotated[
+        str | None, typer.Option(help="Skill a trigger eval set tests.")
+    ] = None,
+) -> None:
+    """Check the skills (and cases) without running anything; exit 2 on the first problem."""
+    skill_set = load_skill_set(skills)
+    message = f"ok: {len(skill_set.skills)} skills (hash {skill_set.skills_hash[:12]})"
+    if cases is not None:
+        suite = load_case_suite(cases, skill_set, trigger_skill=trigger_skill)
+        message += f", {len(suite.cases)} cases (hash {suite.suite_hash[:12]})"
+    typer.echo(message)
+
+
+@app.command("skills")
+@reports_input_errors
+def list_skills(
+    skills: Annotated[Path, typer.Option(help="Folder holding the SKILL.md files.")],
+    as_json: JsonOption = False,
+) -> None:
+    """List the skills a folder holds, with the names they answer to and their hashes."""
+    skill_set = load_skill_set(skills)
+    rows = [
+        {
+            "name": skill.name,
+            "folder": skill.folder_name,
+            "content_hash": skill.content_hash,
+            "path": str(skill.path),
+            "description": skill.description,
+        }
+        for skill in skill_set.skills
+    ]
+    if as_json:
+        typer.echo(json.dumps({"skills_hash": skill_set.skills_hash, "skills": rows}))
+        return
+    for row in rows:
+        alias = "" if row["folder"] == row["name"] else f" (folder {row['folder']})"
+        typer.echo(f"{row['name']}{alias}  {row['content_hash'][:12]}")
+    typer.echo(f"skills hash {skill_set.skills_hash}")
+
+
+@app.command()
+@reports_input_errors
+def runs(
+    store: StoreOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest N runs.")] = 20,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """List recent runs, newest first, with their accuracy."""
+    with _open(store, load_config(config_path)) as opened:
+        records = opened.list_runs(limit)
+        summaries = {r.run_id: summarize_attempts(opened.attempts(r.run_id)) for r in records}
+    if as_json:
+        config = RoutelensConfig()
+        typer.echo(
+            json.dumps(
+                {"runs": [run_report_dict(r, summaries[r.run_id], slo=config.slo) for r in records]}
+            )
+        )
+        return
+    render_runs_table(_stdout(), records, summaries)
+
+
+@app.command()
+@reports_input_errors
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run to show.")],
+    store: StoreOption = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Print the summary of one stored run."""
+    config = load_config(config_path)
+    with _open(store, config) as opened:
+        record = opened.get_run(run_id)
+        if record is None:
+            raise InputError(opened.display_url, f"no run {run_id!r} in this store", field="run_id")
+        attempts = opened.attempts(run_id)
+    if junit is not None:
+        write_junit_xml(junit, record, attempts)
+    summary = summarize_attempts(attempts)
+    if as_json:
+        typer.echo(json.dumps(run_report_dict(record, summary, slo=config.slo)))
+    else:
+        render_run_summary(_stdout(), record, summary, slo=config.slo)
+
+
+@app.command("export")
+@reports_input_errors
+def export_run(
+    run_id: Annotated[str, typer.Argument(help="The run to export.")],
+    out: Annotated[Path, typer.Option(help="JSONL file to write.")],
+    store: StoreOption = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Write one attempt per line (JSONL) for a run."""
+    with _open(store, load_config(config_path)) as opened:
+        count = export_run_jsonl(opened, run_id, out)
+    typer.echo(f"exported {count} attempts of run {run_id} to {out}")
+
+
+@app.command("import")
+@reports_input_errors
+def import_runs(
+    files: Annotated[list[Path], typer.Argument(help="JSONL files from `routelens export`.")],
+    store: StoreOption = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Merge exported attempts into the store (CI shards, history from elsewhere)."""
+    with _open(store, load_config(config_path)) as opened:
+        for path in files:
+            result = import_jsonl(opened, path)
+            typer.echo(
+                f"{path}: {result.runs_created} runs created, {result.attempts_added} "
+                f"attempts added, {result.attempts_skipped} already present"
+            )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="routelens")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Human and machine reports of a run: a rich console summary and JUnit XML."""

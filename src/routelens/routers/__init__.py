@@ -1,0 +1,1 @@
+"""Routers: the Protocol and one module per backend."""

@@ -1,0 +1,1 @@
+"""Scheduling attempts, judging verdicts, and writing them to the store."""

@@ -1,0 +1,200 @@
+"""A run from start to end: create it, execute what is missing, close it even on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from routelens.errors import InputError
+from routelens.routers.base import Router
+from routelens.runner.engine import AttemptExecutor, AttemptObserver, plan_work
+from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord, RunStatus, Verdict
+from routelens.store.sqlstore import Store
+from routelens.suite.git_state import git_state
+from routelens.suite.models import Case, CaseSuite, SkillSet
+from routelens.suite.skills import load_skill_set
+
+SECRET_KEY_PATTERN = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run executes; kept with the run (without secrets) so it can be resumed alike."""
+
+    router: str = "local"
+    model: str | None = None
+    repeat: int = 1
+    concurrency: int = 4
+    timeout_s: float | None = 120.0
+    router_options: dict[str, Any] = field(default_factory=dict)
+
+    def storable(self) -> dict[str, Any]:
+        """The settings as stored: router options whose names suggest a secret are dropped."""
+        settings = asdict(self)
+        settings["router_options"] = {
+            key: value
+            for key, value in self.router_options.items()
+            if not SECRET_KEY_PATTERN.search(key)
+        }
+        return settings
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> RunSettings:
+        """Rebuild settings from a stored run."""
+        known = {key: stored[key] for key in cls.__dataclass_fields__ if key in stored}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How an execution ended: the run as now stored and how many attempts this call made."""
+
+    run: RunRecord
+    attempts_made: int
+    interrupted: bool
+
+
+def new_run_id(now: datetime) -> str:
+    """A sortable, unique id: `20261125-194859-a1b2c3`."""
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def create_run(
+    store: Store,
+    skills: SkillSet,
+    suite: CaseSuite,
+    settings: RunSettings,
+    *,
+    labels: Mapping[str, str] | None = None,
+    environment: str | None = None,
+    now: datetime | None = None,
+) -> RunRecord:
+    """Record a new run with the skills and cases it tests; no attempt yet."""
+    started_at = now or datetime.now(UTC)
+    git = git_state(skills.root)
+    run = RunRecord(
+        run_id=new_run_id(started_at),
+        started_at=started_at,
+        router=settings.router,
+        model=settings.model,
+        skills_hash=skills.skills_hash,
+        suite_hash=suite.suite_hash,
+        suite_name=suite.name,
+        suite_version=suite.version,
+        skills_dir=str(skills.root.resolve()),
+        cases_path=str(suite.path.resolve()),
+        git_commit=git.commit,
+        git_branch=git.branch,
+        environment=environment,
+        labels=dict(labels or {}),
+        settings={**settings.storable(), "git_dirty": git.dirty},
+    )
+    skill_rows = [
+        RunSkillRecord(
+            run_id=run.run_id,
+            name=skill.name,
+            folder_name=skill.folder_name,
+            content_hash=skill.content_hash,
+            description=skill.description,
+            path=str(skill.path.resolve()),
+        )
+        for skill in skills.skills
+    ]
+    case_rows = [
+        RunCaseRecord(
+            run_id=run.run_id,
+            case_id=case.id,
+            category=case.category.value,
+            position=position,
+            definition=case.model_dump(mode="json", exclude_defaults=True),
+        )
+        for position, case in enumerate(suite.cases)
+    ]
+    store.create_run(run, skill_rows, case_rows)
+    return run
+
+
+@dataclass(frozen=True)
+class ResumableRun:
+    """A stored run with what it needs to go on: its skills (unchanged) and its cases."""
+
+    run: RunRecord
+    skills: SkillSet
+    cases: tuple[Case, ...]
+    settings: RunSettings
+
+
+def load_resumable_run(store: Store, run_id: str, skills_dir: Path | None = None) -> ResumableRun:
+    """Reload a run for `--resume`; refuse when its skills changed since it started."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise InputError(store.display_url, f"no run {run_id!r} in this store", field="run_id")
+    folder = skills_dir or (Path(run.skills_dir) if run.skills_dir else None)
+    if folder is None:
+        raise InputError(
+            store.display_url, "the run records no skills folder; pass --skills", field="skills_dir"
+        )
+    skills = load_skill_set(folder)
+    if skills.skills_hash != run.skills_hash:
+        raise InputError(
+            folder,
+            f"skills changed since run {run_id} started (skills hash "
+            f"{run.skills_hash[:12]} → {skills.skills_hash[:12]}); start a new run",
+            field="skills_hash",
+        )
+    cases = tuple(Case.model_validate(row.definition) for row in store.run_cases(run_id))
+    return ResumableRun(run, skills, cases, RunSettings.from_stored(run.settings))
+
+
+def execute_run(
+    store: Store,
+    run: RunRecord,
+    skills: SkillSet,
+    cases: tuple[Case, ...],
+    router: Router,
+    settings: RunSettings,
+    *,
+    retry_errors: bool = False,
+    observer: AttemptObserver | None = None,
+) -> RunOutcome:
+    """Attempt every (case, repeat) the store lacks; Ctrl-C leaves the run `interrupted`."""
+    previous = store.attempts(run.run_id)
+    keep = {Verdict.PASS, Verdict.FAIL} if retry_errors else None
+    done = store.attempt_keys(run.run_id, keep)
+    items = plan_work(cases, settings.repeat, done)
+    executor = AttemptExecutor(
+        run=run,
+        skills=skills,
+        router=router,
+        store=store,
+        timeout_s=settings.timeout_s,
+        first_sequence_number=max((a.sequence_number for a in previous), default=-1) + 1,
+        observer=observer,
+        replace_existing=retry_errors,
+    )
+    store.set_run_status(run.run_id, RunStatus.RUNNING)
+    status = RunStatus.FAILED
+    try:
+        asyncio.run(_execute(executor, items, settings.concurrency, router))
+        status = RunStatus.COMPLETED
+    except KeyboardInterrupt:
+        status = RunStatus.INTERRUPTED
+    finally:
+        store.set_run_status(run.run_id, status, finished_at=datetime.now(UTC))
+    final = store.get_run(run.run_id) or replace(run, status=status)
+    return RunOutcome(final, executor.attempts_made, status is RunStatus.INTERRUPTED)
+
+
+async def _execute(
+    executor: AttemptExecutor, items: list[Any], concurrency: int, router: Router
+) -> None:
+    try:
+        await executor.run_all(items, concurrency)
+    finally:
+        await router.aclose()

@@ -1,0 +1,314 @@
+"""A run as JSON Lines (one attempt per line, with its run's fields), and back into a store.
+
+Export then import into an empty store then export again gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, ValidationError
+
+from routelens.errors import InputError
+from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
+from routelens.store.sqlstore import ImportSummary, Store
+
+__all__ = ["AttemptLine", "ImportSummary", "export_run_jsonl", "import_jsonl"]
+
+# The store's integer columns are 32-bit and token counts 64-bit (PostgreSQL enforces this).
+_Int32 = Annotated[int, Field(ge=0, le=2**31 - 1)]
+_Int64 = Annotated[int, Field(ge=0, le=2**63 - 1)]
+_NonNegativeFloat = Annotated[FiniteFloat, Field(ge=0)]
+
+
+class AttemptLine(BaseModel):
+    """One line of a run's JSONL export: an attempt, with the fields of the run it belongs to."""
+
+    # Strict: "1" is not a number and 1 is not true; unknown keys are ignored so that files
+    # from newer versions, which may carry more fields, still import.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    run_id: str = Field(min_length=1)
+    run_started_at: AwareDatetime
+    run_finished_at: AwareDatetime | None = None
+    run_status: RunStatus = RunStatus.COMPLETED
+    router: str
+    model: str | None
+    skills_hash: str
+    suite_hash: str = ""
+    suite_name: str = ""
+    suite_version: str | None = None
+    skills_dir: str | None = None
+    cases_path: str | None = None
+    git_commit: str | None = None
+    git_branch: str | None = None
+    environment: str | None = None
+    labels: dict[str, str]
+    settings: dict[str, Any] = Field(default_factory=dict)
+    case_id: str = Field(min_length=1)
+    category: str
+    input: str
+    expected_skill: str | None
+    actual_skill: str | None
+    asked_clarification: bool
+    verdict: Verdict
+    repeat_index: _Int32
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    latency_s: _NonNegativeFloat
+    retries: _Int32
+    retry_wait_s: _NonNegativeFloat = 0.0
+    error_type: str | None
+    error_message: str | None = None
+    http_status: _Int32 | None = None
+    input_tokens: _Int64
+    output_tokens: _Int64
+    cache_read_tokens: _Int64
+    cache_write_tokens: _Int64
+    cost_usd: _NonNegativeFloat
+    worker_id: _Int32
+    sequence_number: _Int32 = 0
+    confidence: FiniteFloat | None = None
+    options_score: FiniteFloat | None = None
+    commands_score: FiniteFloat | None = None
+    response_text: str = ""
+    response_model: str | None = None
+    expected_skill_hash: str | None = None
+    actual_skill_hash: str | None = None
+
+    def to_run(self) -> RunRecord:
+        """The run this line belongs to."""
+        return RunRecord(
+            run_id=self.run_id,
+            started_at=_utc(self.run_started_at),
+            router=self.router,
+            model=self.model,
+            skills_hash=self.skills_hash,
+            suite_hash=self.suite_hash,
+            suite_name=self.suite_name,
+            suite_version=self.suite_version,
+            skills_dir=self.skills_dir,
+            cases_path=self.cases_path,
+            git_commit=self.git_commit,
+            git_branch=self.git_branch,
+            environment=self.environment,
+            labels=dict(self.labels),
+            settings=dict(self.settings),
+            status=self.run_status,
+            finished_at=None if self.run_finished_at is None else _utc(self.run_finished_at),
+        )
+
+    def to_attempt(self) -> AttemptRecord:
+        """The attempt this line records; a missing finish time is start plus latency."""
+        started_at = _utc(self.started_at)
+        finished_at = (
+            started_at + timedelta(seconds=self.latency_s)
+            if self.finished_at is None
+            else _utc(self.finished_at)
+        )
+        return AttemptRecord(
+            run_id=self.run_id,
+            case_id=self.case_id,
+            repeat_index=self.repeat_index,
+            category=self.category,
+            input=self.input,
+            expected_skill=self.expected_skill,
+            actual_skill=self.actual_skill,
+            verdict=self.verdict,
+            asked_clarification=self.asked_clarification,
+            started_at=started_at,
+            finished_at=finished_at,
+            latency_s=self.latency_s,
+            worker_id=self.worker_id,
+            sequence_number=self.sequence_number,
+            error_type=self.error_type,
+            error_message=self.error_message,
+            http_status=self.http_status,
+            retries=self.retries,
+            retry_wait_s=self.retry_wait_s,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            cost_usd=self.cost_usd,
+            confidence=self.confidence,
+            options_score=self.options_score,
+            commands_score=self.commands_score,
+            response_text=self.response_text,
+            response_model=self.response_model,
+            expected_skill_hash=self.expected_skill_hash,
+            actual_skill_hash=self.actual_skill_hash,
+        )
+
+
+def export_run_jsonl(store: Store, run_id: str, out: Path) -> int:
+    """Write a run's attempts to `out`, one JSON object a line; returns the line count."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise InputError(store.display_url, f"no run {run_id!r} in this store", field="run_id")
+    lines = [_dump_line(attempt_line_dict(run, attempt)) for attempt in store.attempts(run_id)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes("".join(lines).encode("utf-8"))
+    return len(lines)
+
+
+def attempt_line_dict(run: RunRecord, attempt: AttemptRecord) -> dict[str, Any]:
+    """The JSON object for one attempt of `run`, as `export_run_jsonl` writes it."""
+    return {
+        "run_id": run.run_id,
+        "run_started_at": _iso(run.started_at),
+        "run_finished_at": None if run.finished_at is None else _iso(run.finished_at),
+        "run_status": str(run.status),
+        "router": run.router,
+        "model": run.model,
+        "skills_hash": run.skills_hash,
+        "suite_hash": run.suite_hash,
+        "suite_name": run.suite_name,
+        "suite_version": run.suite_version,
+        "skills_dir": run.skills_dir,
+        "cases_path": run.cases_path,
+        "git_commit": run.git_commit,
+        "git_branch": run.git_branch,
+        "environment": run.environment,
+        "labels": run.labels,
+        "settings": run.settings,
+        "case_id": attempt.case_id,
+        "category": attempt.category,
+        "input": attempt.input,
+        "expected_skill": attempt.expected_skill,
+        "actual_skill": attempt.actual_skill,
+        "asked_clarification": attempt.asked_clarification,
+        "verdict": str(attempt.verdict),
+        "repeat_index": attempt.repeat_index,
+        "started_at": _iso(attempt.started_at),
+        "finished_at": _iso(attempt.finished_at),
+        "latency_s": attempt.latency_s,
+        "retries": attempt.retries,
+        "retry_wait_s": attempt.retry_wait_s,
+        "error_type": attempt.error_type,
+        "error_message": attempt.error_message,
+        "http_status": attempt.http_status,
+        "input_tokens": attempt.input_tokens,
+        "output_tokens": attempt.output_tokens,
+        "cache_read_tokens": attempt.cache_read_tokens,
+        "cache_write_tokens": attempt.cache_write_tokens,
+        "cost_usd": attempt.cost_usd,
+        "worker_id": attempt.worker_id,
+        "sequence_number": attempt.sequence_number,
+        "confidence": attempt.confidence,
+        "options_score": attempt.options_score,
+        "commands_score": attempt.commands_score,
+        "response_text": attempt.response_text,
+        "response_model": attempt.response_model,
+        "expected_skill_hash": attempt.expected_skill_hash,
+        "actual_skill_hash": attempt.actual_skill_hash,
+    }
+
+
+def import_jsonl(store: Store, path: Path) -> ImportSummary:
+    """Add the runs and attempts in a JSONL file to `store`; re-importing adds nothing.
+
+    The whole file is validated before anything is written, so a bad line writes nothing: it
+    raises an InputError naming the file, the line and the field.
+    """
+    lines = read_attempt_lines(path)
+    runs: dict[str, RunRecord] = {}
+    for line in lines:
+        # The first line that names a run describes it; later lines only add attempts.
+        runs.setdefault(line.run_id, line.to_run())
+    return store.merge(list(runs.values()), [line.to_attempt() for line in lines])
+
+
+def read_attempt_lines(path: Path) -> list[AttemptLine]:
+    """Every line of a JSONL file, validated; blank lines are skipped."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        line_number = error.object[: error.start].count(b"\n") + 1
+        raise InputError(path, "not UTF-8 text", line=line_number) from None
+    # Only "\n" ends a line: str.splitlines would also split on U+2028 and friends, which
+    # JSON allows unescaped inside strings.
+    parsed: list[AttemptLine] = []
+    for line_number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.removesuffix("\r")
+        if line.strip():
+            parsed.append(_parse_line(path, line_number, line))
+    return parsed
+
+
+def _parse_line(path: Path, line_number: int, line: str) -> AttemptLine:
+    try:
+        attempt_line = AttemptLine.model_validate_json(line)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        message = first["msg"]
+        if first["type"] == "json_invalid":
+            message = f"not valid JSON ({first['ctx']['error']})" if "ctx" in first else message
+        raise InputError(path, message, line=line_number, field=field) from None
+    for name in type(attempt_line).model_fields:
+        problem = _unstorable(getattr(attempt_line, name))
+        if problem:
+            raise InputError(path, problem, line=line_number, field=name)
+    _check_time_range(path, line_number, attempt_line)
+    return attempt_line
+
+
+def _check_time_range(path: Path, line_number: int, attempt_line: AttemptLine) -> None:
+    # Converting to UTC, or adding the latency, can leave datetime's range (years 1 to 9999).
+    for name in ("run_started_at", "run_finished_at", "started_at", "finished_at"):
+        moment = getattr(attempt_line, name)
+        try:
+            if moment is not None:
+                _utc(moment)
+        except OverflowError:
+            raise InputError(
+                path, "out of range once converted to UTC", line=line_number, field=name
+            ) from None
+    try:
+        attempt_line.to_attempt()
+    except OverflowError:
+        raise InputError(
+            path, "started_at plus latency_s is out of range", line=line_number, field="latency_s"
+        ) from None
+
+
+def _unstorable(value: object) -> str | None:
+    # PostgreSQL text and json cannot hold NUL, nor json a NaN; refuse them on every backend
+    # so a file imports the same everywhere.
+    if isinstance(value, str):
+        return "contains a NUL character" if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "not a finite number"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(key) or _unstorable(item)
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for item in value:
+            problem = _unstorable(item)
+            if problem:
+                return problem
+    return None
+
+
+def _dump_line(value: dict[str, Any]) -> str:
+    text = json.dumps(
+        value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
+    return text + "\n"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)

@@ -1,0 +1,99 @@
+"""Versioned schema: an ordered list of migrations, applied in one transaction when a store opens.
+
+Each migration is frozen once released: a later schema change is a new migration, never an
+edit of an old one, so a store created by any version of routelens can be brought forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, inspect, select, text
+
+from routelens.errors import InputError
+from routelens.store import schema
+
+# Any constant works; it only has to be the same for every routelens process on a database.
+_POSTGRES_MIGRATION_LOCK = 0x726F_7574_656C_656E  # "routelen"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: `apply` moves a store from `version - 1` to `version`."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_v1(connection: Connection) -> None:
+    # While v1 is the only migration the live table definitions are exactly v1; the day a v2
+    # changes them, v1 must keep creating the v1 shape (copy its tables here).
+    tables = [schema.runs, schema.run_skills, schema.run_cases, schema.attempts]
+    schema.metadata.create_all(connection, tables=tables)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
+)
+"""Every migration this code knows, oldest first."""
+
+LATEST_VERSION = MIGRATIONS[-1].version
+"""The schema version this code writes."""
+
+
+def check_ordered(migrations: Sequence[Migration]) -> None:
+    """Raise ValueError unless versions run 1, 2, 3, … without gaps or repeats."""
+    versions = [migration.version for migration in migrations]
+    expected = list(range(1, len(migrations) + 1))
+    if versions != expected:
+        raise ValueError(f"migration versions must be {expected}, got {versions}")
+
+
+def current_version(connection: Connection) -> int:
+    """The store's schema version; 0 for an empty database."""
+    if not inspect(connection).has_table(schema.schema_version.name):
+        return 0
+    version = connection.execute(select(func.max(schema.schema_version.c.version))).scalar()
+    return int(version or 0)
+
+
+def migrate(
+    connection: Connection,
+    store_url: str,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> int:
+    """Apply the pending migrations on `connection` (inside the caller's transaction).
+
+    Returns the version the store is at afterwards. A store newer than the newest migration
+    is refused with an InputError naming `store_url`: old code must not write a schema it
+    does not understand.
+    """
+    check_ordered(migrations)
+    if connection.dialect.name == "postgresql":
+        # Two processes opening a fresh database must not both create the tables.
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_MIGRATION_LOCK}
+        )
+    schema.schema_version.create(connection, checkfirst=True)
+    version = current_version(connection)
+    latest = migrations[-1].version if migrations else 0
+    if version > latest:
+        raise InputError(
+            store_url,
+            f"the store's schema is version {version} but this routelens knows up to "
+            f"version {latest}; upgrade routelens to use this store",
+            field="schema_version",
+        )
+    for migration in migrations[version:]:
+        migration.apply(connection)
+        connection.execute(
+            schema.schema_version.insert().values(
+                version=migration.version,
+                description=migration.description,
+                applied_at=datetime.now(UTC),
+            )
+        )
+    return max(version, latest)

@@ -1,0 +1,243 @@
+"""The store's tables (SQLAlchemy Core), and the conversions between their rows and the records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    RowMapping,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+from routelens.store.records import (
+    AttemptRecord,
+    RunCaseRecord,
+    RunRecord,
+    RunSkillRecord,
+    RunStatus,
+    Verdict,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware in UTC.
+
+    SQLite has no timestamp type: it keeps naive UTC text, which sorts correctly and which
+    this type marks as UTC again on the way out. PostgreSQL keeps `timestamptz`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; a naive datetime is refused because its instant is unknown."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored; add a tzinfo")
+        as_utc = value.astimezone(UTC)
+        return as_utc.replace(tzinfo=None) if dialect.name == "sqlite" else as_utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark SQLite's naive text as UTC, and convert PostgreSQL's session zone to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Named constraints keep future migrations (and SQLite table rebuilds) predictable.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+_SURROGATE_KEY = BigInteger().with_variant(Integer(), "sqlite")
+
+# Plain JSON (not JSONB) keeps the text as written, so floats and key order round-trip.
+_JSON_OBJECT = JSON(none_as_null=True)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("status", String, nullable=False),
+    Column("router", String, nullable=False),
+    Column("model", String, nullable=True),
+    Column("skills_hash", String, nullable=False),
+    Column("suite_hash", String, nullable=False),
+    Column("suite_name", String, nullable=False),
+    Column("suite_version", String, nullable=True),
+    Column("skills_dir", Text, nullable=True),
+    Column("cases_path", Text, nullable=True),
+    Column("git_commit", String, nullable=True),
+    Column("git_branch", String, nullable=True),
+    Column("environment", String, nullable=True),
+    Column("labels", _JSON_OBJECT, nullable=False),
+    Column("settings", _JSON_OBJECT, nullable=False),
+    Index(None, "started_at"),
+)
+
+run_skills = Table(
+    "run_skills",
+    metadata,
+    Column(
+        "run_id",
+        String,
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # The path is the one thing two skills of a folder can never share.
+    Column("path", Text, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("folder_name", String, nullable=False),
+    Column("content_hash", String, nullable=False),
+    Column("description", Text, nullable=False),
+)
+
+run_cases = Table(
+    "run_cases",
+    metadata,
+    Column(
+        "run_id",
+        String,
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("case_id", String, primary_key=True),
+    Column("category", String, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("definition", _JSON_OBJECT, nullable=False),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("attempt_id", _SURROGATE_KEY, primary_key=True, autoincrement=True),
+    Column("run_id", String, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", String, nullable=False),
+    Column("repeat_index", Integer, nullable=False),
+    Column("category", String, nullable=False),
+    Column("input", Text, nullable=False),
+    Column("expected_skill", String, nullable=True),
+    Column("actual_skill", String, nullable=True),
+    Column("verdict", String, nullable=False),
+    Column("asked_clarification", Boolean, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("latency_s", Double, nullable=False),
+    Column("worker_id", Integer, nullable=False),
+    Column("sequence_number", Integer, nullable=False),
+    Column("error_type", String, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("http_status", Integer, nullable=True),
+    Column("retries", Integer, nullable=False),
+    Column("retry_wait_s", Double, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cache_read_tokens", BigInteger, nullable=False),
+    Column("cache_write_tokens", BigInteger, nullable=False),
+    Column("cost_usd", Double, nullable=False),
+    Column("confidence", Double, nullable=True),
+    Column("options_score", Double, nullable=True),
+    Column("commands_score", Double, nullable=True),
+    Column("response_text", Text, nullable=False),
+    Column("response_model", String, nullable=True),
+    Column("expected_skill_hash", String, nullable=True),
+    Column("actual_skill_hash", String, nullable=True),
+    UniqueConstraint("run_id", "case_id", "repeat_index"),
+    # (run_id, sequence_number) serves both "one run's attempts" and their replay order.
+    Index(None, "run_id", "sequence_number"),
+    # Per-case history across runs (flakiness, drift) reads by case, then by time.
+    Index(None, "case_id", "started_at"),
+    Index(None, "started_at"),
+)
+
+ATTEMPT_KEY_COLUMNS = ("run_id", "case_id", "repeat_index")
+"""The natural key of an attempt: one row per (run, case, repeat)."""
+
+
+def run_to_row(run: RunRecord) -> dict[str, Any]:
+    """The `runs` row for a run record."""
+    row = asdict(run)
+    row["status"] = str(run.status)
+    return row
+
+
+def run_from_row(row: RowMapping) -> RunRecord:
+    """A run record from a `runs` row."""
+    values = _record_values(RunRecord, row)
+    values["status"] = RunStatus(values["status"])
+    return RunRecord(**values)
+
+
+def skill_to_row(skill: RunSkillRecord) -> dict[str, Any]:
+    """The `run_skills` row for a skill record."""
+    return asdict(skill)
+
+
+def skill_from_row(row: RowMapping) -> RunSkillRecord:
+    """A skill record from a `run_skills` row."""
+    return RunSkillRecord(**_record_values(RunSkillRecord, row))
+
+
+def case_to_row(case: RunCaseRecord) -> dict[str, Any]:
+    """The `run_cases` row for a case record."""
+    return asdict(case)
+
+
+def case_from_row(row: RowMapping) -> RunCaseRecord:
+    """A case record from a `run_cases` row."""
+    return RunCaseRecord(**_record_values(RunCaseRecord, row))
+
+
+def attempt_to_row(attempt: AttemptRecord) -> dict[str, Any]:
+    """The `attempts` row for an attempt record (without the surrogate key)."""
+    row = asdict(attempt)
+    row["verdict"] = str(attempt.verdict)
+    return row
+
+
+def attempt_from_row(row: RowMapping) -> AttemptRecord:
+    """An attempt record from an `attempts` row."""
+    values = _record_values(AttemptRecord, row)
+    values["verdict"] = Verdict(values["verdict"])
+    return AttemptRecord(**values)
+
+
+def _record_values(record_type: type[Any], row: RowMapping) -> dict[str, Any]:
+    # Columns the record does not know (surrogate keys) are dropped here.
+    return {f.name: row[f.name] for f in fields(record_type)}

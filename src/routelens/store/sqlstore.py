@@ -1,0 +1,364 @@
+"""The one write path: a `Store` owns the engine, and every write is a transaction.
+
+>>> with open_store("sqlite:///.routelens/routelens.sqlite") as store:  # doctest: +SKIP
+...     store.create_run(run, skills, cases)
+...     store.record_attempt(attempt)  # False, and nothing written, if already there
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import URL, Connection, CursorResult, Engine, create_engine, event, make_url, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from routelens.errors import InputError
+from routelens.store import schema
+from routelens.store.migrations import migrate
+from routelens.store.records import (
+    AttemptRecord,
+    RunCaseRecord,
+    RunRecord,
+    RunSkillRecord,
+    RunStatus,
+    Verdict,
+)
+
+DEFAULT_STORE_URL = "sqlite:///.routelens/routelens.sqlite"
+"""Where runs go when no store is named: a SQLite file under the working directory."""
+
+_SQLITE_BUSY_TIMEOUT_MS = 30_000
+_POSTGRES_CONNECT_TIMEOUT_S = 10
+# Carried on a connection's execution options to pick SQLite's BEGIN flavour.
+_BEGIN_MODE_OPTION = "routelens_sqlite_begin"
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What a merge of runs and attempts did: runs created, attempts added and skipped."""
+
+    runs_created: int
+    attempts_added: int
+    attempts_skipped: int
+
+
+def parse_store_url(url: str | Path) -> URL:
+    """The SQLAlchemy URL for a store: a `sqlite:///` or `postgresql://` URL, or a file path.
+
+    A plain path means SQLite; `postgresql://` (and `postgres://`) use psycopg 3.
+    """
+    if isinstance(url, Path) or "://" not in url:
+        return URL.create("sqlite", database=str(url))
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise InputError(redact_url(url), f"not a store URL: {error}", field="store") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(
+            parsed.render_as_string(hide_password=True),
+            f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql",
+            field="store",
+        )
+    return parsed
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by `***`, for messages and logs."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+def open_store(url: str | Path = DEFAULT_STORE_URL) -> Store:
+    """Open (creating and migrating if needed) the store at `url`.
+
+    A bad URL, an unreachable database or an unreadable file is an InputError naming the
+    URL with its password hidden.
+    """
+    parsed = parse_store_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = _create_engine(parsed)
+    except (NoSuchModuleError, ImportError) as error:
+        raise InputError(shown, f"no driver for this store: {error}", field="store") from None
+    except OSError as error:
+        raise InputError(shown, f"cannot create the store: {error}", field="store") from None
+    try:
+        return Store(engine)
+    except DBAPIError as error:
+        engine.dispose()
+        reason = str(error.orig).strip() or type(error.orig).__name__
+        raise InputError(shown, f"cannot open the store: {reason}", field="store") from None
+    except BaseException:
+        engine.dispose()
+        raise
+
+
+class Store:
+    """Runs, their skills and cases, and attempts, in SQLite or PostgreSQL.
+
+    Construct with `open_store`. Writes are idempotent on their natural keys, so a resumed
+    or re-imported run never duplicates an attempt.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """Own `engine` and bring its schema up to date."""
+        self._engine = engine
+        with self._write() as connection:
+            migrate(connection, self.display_url)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for read-only queries (analytics, the web layer); never write through it."""
+        return self._engine
+
+    @property
+    def display_url(self) -> str:
+        """The store URL with its password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.display_url!r})"
+
+    # Writes -----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        run: RunRecord,
+        skills: Sequence[RunSkillRecord],
+        cases: Sequence[RunCaseRecord],
+    ) -> None:
+        """Record a new run with the skills and cases it tests; ValueError if it exists."""
+        with self._write() as connection:
+            if not self._insert_run(connection, run):
+                raise ValueError(f"run {run.run_id!r} already exists in {self.display_url}")
+            if skills:
+                connection.execute(
+                    schema.run_skills.insert(), [schema.skill_to_row(s) for s in skills]
+                )
+            if cases:
+                connection.execute(
+                    schema.run_cases.insert(), [schema.case_to_row(c) for c in cases]
+                )
+
+    def record_attempt(self, attempt: AttemptRecord, *, replace: bool = False) -> bool:
+        """Write one attempt; False (nothing written) if its (run, case, repeat) is there.
+
+        With `replace=True` an existing attempt is overwritten, and True is returned.
+        """
+        with self._write() as connection:
+            return self._insert_attempt(connection, attempt, replace=replace)
+
+    def record_attempts(self, attempts: Iterable[AttemptRecord], *, replace: bool = False) -> int:
+        """Write many attempts in one transaction; returns how many were written."""
+        with self._write() as connection:
+            return sum(self._insert_attempt(connection, a, replace=replace) for a in attempts)
+
+    def merge(self, runs: Sequence[RunRecord], attempts: Sequence[AttemptRecord]) -> ImportSummary:
+        """Add the runs the store lacks and the attempts their runs lack, in one transaction.
+
+        Runs and attempts already present are left exactly as they are.
+        """
+        with self._write() as connection:
+            created = sum(self._insert_run(connection, run) for run in runs)
+            added = sum(self._insert_attempt(connection, a, replace=False) for a in attempts)
+        return ImportSummary(created, added, len(attempts) - added)
+
+    def set_run_status(
+        self, run_id: str, status: RunStatus, finished_at: datetime | None = None
+    ) -> None:
+        """Set a run's status and finish time (None clears it, e.g. when resuming).
+
+        LookupError if there is no such run.
+        """
+        statement = (
+            schema.runs.update()
+            .where(schema.runs.c.run_id == run_id)
+            .values(status=str(status), finished_at=finished_at)
+        )
+        with self._write() as connection:
+            if connection.execute(statement).rowcount == 0:
+                raise LookupError(f"no run {run_id!r} in {self.display_url}")
+
+    # Reads ------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+        statement = select(schema.runs).where(schema.runs.c.run_id == run_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(statement).mappings().first()
+        return None if row is None else schema.run_from_row(row)
+
+    def list_runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first (by start time, then id so ties have a stable order)."""
+        statement = (
+            select(schema.runs)
+            .order_by(schema.runs.c.started_at.desc(), schema.runs.c.run_id.desc())
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [schema.run_from_row(row) for row in rows]
+
+    def run_skills(self, run_id: str) -> list[RunSkillRecord]:
+        """The skills a run tested, by name."""
+        table = schema.run_skills
+        statement = (
+            select(table)
+            .where(table.c.run_id == run_id)
+            .order_by(table.c.name, table.c.folder_name, table.c.path)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [schema.skill_from_row(row) for row in rows]
+
+    def run_cases(self, run_id: str) -> list[RunCaseRecord]:
+        """The cases a run tested, in suite order."""
+        table = schema.run_cases
+        statement = (
+            select(table)
+            .where(table.c.run_id == run_id)
+            .order_by(table.c.position, table.c.case_id)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [schema.case_from_row(row) for row in rows]
+
+    def attempts(self, run_id: str) -> list[AttemptRecord]:
+        """A run's attempts in the order they were scheduled."""
+        table = schema.attempts
+        statement = (
+            select(table)
+            .where(table.c.run_id == run_id)
+            .order_by(table.c.sequence_number, table.c.case_id, table.c.repeat_index)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).mappings().all()
+        return [schema.attempt_from_row(row) for row in rows]
+
+    def attempt_keys(
+        self, run_id: str, verdicts: Collection[Verdict] | None = None
+    ) -> set[tuple[str, int]]:
+        """The (case_id, repeat_index) pairs a run has, optionally only with these verdicts.
+
+        A resume skips these: `attempt_keys(run_id, {Verdict.PASS, Verdict.FAIL})` leaves the
+        errored attempts to be tried again.
+        """
+        table = schema.attempts
+        statement = select(table.c.case_id, table.c.repeat_index).where(table.c.run_id == run_id)
+        if verdicts is not None:
+            statement = statement.where(table.c.verdict.in_([str(v) for v in verdicts]))
+        with self._engine.connect() as connection:
+            return {(case_id, repeat) for case_id, repeat in connection.execute(statement)}
+
+    # Internals --------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            # IMMEDIATE takes SQLite's write lock up front, so two writers wait on the busy
+            # timeout instead of deadlocking when a reader tries to become a writer.
+            connection.execution_options(**{_BEGIN_MODE_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    def _insert_run(self, connection: Connection, run: RunRecord) -> bool:
+        statement = (
+            self._dialect_insert(schema.runs)
+            .on_conflict_do_nothing(index_elements=[schema.runs.c.run_id])
+            .returning(schema.runs.c.run_id)
+        )
+        return _wrote_a_row(connection.execute(statement, schema.run_to_row(run)))
+
+    def _insert_attempt(
+        self, connection: Connection, attempt: AttemptRecord, *, replace: bool
+    ) -> bool:
+        table = schema.attempts
+        key = [table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
+        insert = self._dialect_insert(table)
+        if replace:
+            excluded = insert.excluded
+            updates = {
+                column.name: excluded[column.name]
+                for column in table.columns
+                if column.name not in schema.ATTEMPT_KEY_COLUMNS and not column.primary_key
+            }
+            upsert = insert.on_conflict_do_update(index_elements=key, set_=updates)
+        else:
+            upsert = insert.on_conflict_do_nothing(index_elements=key)
+        statement = upsert.returning(table.c.attempt_id)
+        return _wrote_a_row(connection.execute(statement, schema.attempt_to_row(attempt)))
+
+    def _dialect_insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
+        if self._engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+
+def _wrote_a_row(result: CursorResult[Any]) -> bool:
+    # RETURNING, rather than rowcount, because drivers disagree on rowcount for
+    # INSERT ... ON CONFLICT; a skipped row returns nothing on every backend.
+    return result.first() is not None
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = _POSTGRES_CONNECT_TIMEOUT_S
+        return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    database = url.database or ""
+    if database not in ("", ":memory:") and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(
+    dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry
+) -> None:
+    # pysqlite's own transaction handling skips BEGIN before DDL, so migrations would not
+    # be atomic; take over and emit BEGIN ourselves (see _begin_sqlite_transaction).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL lets readers (the web UI, the exporter) run while a suite is writing.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_BEGIN_MODE_OPTION, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")

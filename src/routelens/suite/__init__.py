@@ -1,0 +1,1 @@
+"""Skills (SKILL.md) and routing cases: loading, validation and hashing."""

@@ -1,0 +1,165 @@
+"""What a routing suite is made of: skills, cases, and the sets that hold them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Category(StrEnum):
+    """The six case categories; each has one verdict rule (see `runner/verdicts.py`)."""
+
+    DIRECT = "direct"
+    DISAMBIGUATION = "disambiguation"
+    NEGATIVE = "negative"
+    WORKFLOW = "workflow"
+    EDGE = "edge"
+    CONTEXT = "context"
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One SKILL.md: its front matter, body and content hash."""
+
+    name: str
+    folder_name: str
+    description: str
+    path: Path
+    content_hash: str
+    body: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def aliases(self) -> frozenset[str]:
+        """The names a case or a router may use for this skill: front-matter name and folder."""
+        return frozenset({self.name, self.folder_name})
+
+
+@dataclass(frozen=True)
+class SkillSet:
+    """The skills under test, with a hash that changes when any SKILL.md changes."""
+
+    root: Path
+    skills: tuple[Skill, ...]
+    skills_hash: str
+
+    def resolve(self, name: str | None) -> Skill | None:
+        """The skill answering to `name` (front-matter or folder name), or None."""
+        if name is None:
+            return None
+        for skill in self.skills:
+            if name in skill.aliases:
+                return skill
+        return None
+
+    def canonical(self, name: str | None) -> str | None:
+        """The front-matter name for `name`; an unknown name is returned unchanged."""
+        skill = self.resolve(name)
+        return skill.name if skill else name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Front-matter names, in folder order."""
+        return tuple(skill.name for skill in self.skills)
+
+
+class _CaseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkflowStep(_CaseModel):
+    """One step of a multi-skill workflow case."""
+
+    skill: str
+    action: str | None = None
+
+
+class CommandPattern(_CaseModel):
+    """A command the response should contain: a literal `pattern` or a `pattern_regex`."""
+
+    pattern: str | None = None
+    pattern_regex: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CommandPattern:
+        if (self.pattern is None) == (self.pattern_regex is None):
+            raise ValueError("give exactly one of 'pattern' or 'pattern_regex'")
+        if self.pattern_regex is not None:
+            try:
+                re.compile(self.pattern_regex)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression: {error}") from None
+        return self
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` contains the command (literal: case-insensitive; regex: re.search)."""
+        if self.pattern is not None:
+            return self.pattern.lower() in text.lower()
+        return re.search(self.pattern_regex or "", text) is not None
+
+
+class ContextMessage(_CaseModel):
+    """A prior conversation turn sent before the case input."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Case(_CaseModel):
+    """One routing case in the golden-set format; `expected_skill: null` means 'should ask'."""
+
+    id: str = Field(min_length=1)
+    category: Category
+    input: str
+    expected_skill: str | None = None
+    alternate_skills: tuple[str, ...] = ()
+    not_skill: str | None = None
+    disambiguation_options: tuple[str, ...] = ()
+    workflow: tuple[WorkflowStep, ...] = ()
+    expected_commands: tuple[CommandPattern, ...] = ()
+    certainty: str | float | None = None
+    notes: str | None = None
+    action: str | None = None
+    context: dict[str, Any] | tuple[ContextMessage, ...] | None = None
+    tags: tuple[str, ...] = ()
+
+    def named_skills(self) -> list[tuple[str, str]]:
+        """Every (field path, skill name) the case mentions, for validation against the skills."""
+        named: list[tuple[str, str]] = []
+        if self.expected_skill is not None:
+            named.append(("expected_skill", self.expected_skill))
+        named += [(f"alternate_skills[{i}]", s) for i, s in enumerate(self.alternate_skills)]
+        if self.not_skill is not None:
+            named.append(("not_skill", self.not_skill))
+        named += [
+            (f"disambiguation_options[{i}]", s) for i, s in enumerate(self.disambiguation_options)
+        ]
+        named += [(f"workflow[{i}].skill", step.skill) for i, step in enumerate(self.workflow)]
+        return named
+
+    @property
+    def context_facts(self) -> dict[str, Any]:
+        """Context given as a mapping of facts (empty when absent or given as messages)."""
+        return dict(self.context) if isinstance(self.context, dict) else {}
+
+    @property
+    def context_messages(self) -> tuple[ContextMessage, ...]:
+        """Context given as prior messages (empty when absent or given as facts)."""
+        return self.context if isinstance(self.context, tuple) else ()
+
+
+@dataclass(frozen=True)
+class CaseSuite:
+    """A loaded case file: its cases in file order and a hash of their definitions."""
+
+    path: Path
+    name: str
+    version: str | None
+    cases: tuple[Case, ...]
+    suite_hash: str

@@ -1,0 +1,100 @@
+"""YAML loading that remembers the line of every value, so errors can name it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from routelens.errors import InputError
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LocatedYaml:
+    """A parsed YAML document and the 1-based line of each value, by path from the root."""
+
+    data: Any
+    lines: dict[Path_, int]
+    base_line: int = 0
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe] + self.base_line
+            probe = probe[:-1]
+        line = self.lines.get(())
+        return None if line is None else line + self.base_line
+
+
+class DuplicateKeyError(Exception):
+    """A mapping names the same key twice (PyYAML would silently keep the last)."""
+
+    def __init__(self, path: Path_, line: int) -> None:
+        super().__init__(f"duplicate key {path[-1]!r}")
+        self.path = path
+        self.line = line
+
+
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], visited: set[int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if id(node) in visited:
+        return  # an alias: its lines were recorded where the anchor stands
+    visited.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = (*path, key_node.value)
+                if key_node.value in seen:
+                    raise DuplicateKeyError(child, key_node.start_mark.line + 1)
+                seen.add(key_node.value)
+                _record_lines(value_node, child, lines, visited)
+                lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*path, index), lines, visited)
+
+
+def load_located_yaml(text: str, source: str, *, base_line: int = 0) -> LocatedYaml:
+    """Parse one YAML document; a syntax error becomes an `InputError` with its line."""
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + base_line if mark else None
+        problem = error.problem or error.context or "invalid YAML"
+        raise InputError(source, f"invalid YAML: {problem}", line=line) from None
+    except yaml.YAMLError as error:
+        raise InputError(source, f"invalid YAML: {error}") from None
+    except (ValueError, TypeError, RecursionError) as error:
+        # SafeLoader can raise these on pathological input, e.g. huge timestamps.
+        raise InputError(source, f"invalid YAML: {error}") from None
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        try:
+            _record_lines(node, (), lines, set())
+        except RecursionError:
+            raise InputError(source, "invalid YAML: nested too deeply") from None
+        except DuplicateKeyError as error:
+            raise InputError(
+                source, str(error), line=error.line + base_line, field=format_path(error.path)
+            ) from None
+    return LocatedYaml(data=data, lines=lines, base_line=base_line)
+
+
+def format_path(path: Path_) -> str:
+    """`('tests', 3, 'category')` → `tests[3].category`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

@@ -1,0 +1,175 @@
+"""Tests for routelens.report.junit."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from routelens.report.junit import write_junit_xml
+from routelens.store.records import AttemptRecord, RunRecord, Verdict
+
+STARTED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+RUN = RunRecord(
+    run_id="run-42",
+    started_at=STARTED,
+    router="anthropic",
+    model="claude-test",
+    skills_hash="abc123",
+    suite_hash="feed",
+    suite_name="smoke",
+)
+
+
+def make_attempt(
+    case_id: str,
+    repeat_index: int = 0,
+    verdict: Verdict = Verdict.PASS,
+    *,
+    expected: str | None = "deploy",
+    actual: str | None = None,
+    **overrides: Any,
+) -> AttemptRecord:
+    """An attempt of run-42; a passing one routes to the expected skill."""
+    if actual is None and verdict is Verdict.PASS:
+        actual = expected
+    fields: dict[str, Any] = {
+        "run_id": "run-42",
+        "case_id": case_id,
+        "repeat_index": repeat_index,
+        "category": "core",
+        "input": "ship it",
+        "expected_skill": expected,
+        "actual_skill": actual,
+        "verdict": verdict,
+        "asked_clarification": False,
+        "started_at": STARTED,
+        "finished_at": STARTED,
+        "latency_s": 1.0,
+    }
+    fields.update(overrides)
+    return AttemptRecord(**fields)
+
+
+def write_and_parse(tmp_path: Path, attempts: list[AttemptRecord]) -> ET.Element:
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, RUN, attempts)
+    return ET.parse(path).getroot()
+
+
+def only_suite(root: ET.Element) -> ET.Element:
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    return suites[0]
+
+
+def child(element: ET.Element, tag: str) -> ET.Element:
+    found = element.find(tag)
+    assert found is not None, f"no <{tag}> in <{element.tag} name={element.get('name')!r}>"
+    return found
+
+
+def test_suite_counts_time_and_properties(tmp_path: Path) -> None:
+    attempts = [
+        make_attempt("a", latency_s=1.25),
+        make_attempt("b", verdict=Verdict.FAIL, actual="review", latency_s=0.5),
+        make_attempt("c", verdict=Verdict.ERROR, error_type="timeout", latency_s=30.0),
+        make_attempt("d", verdict=Verdict.FAIL, latency_s=0.25),
+    ]
+
+    suite = only_suite(write_and_parse(tmp_path, attempts))
+
+    assert suite.get("name") == "routelens:smoke"
+    assert suite.get("tests") == "4"
+    assert suite.get("failures") == "2"
+    assert suite.get("errors") == "1"
+    assert suite.get("time") == "32.000"
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties == {
+        "run_id": "run-42",
+        "router": "anthropic",
+        "model": "claude-test",
+        "skills_hash": "abc123",
+    }
+
+
+def test_testcases_are_ordered_by_case_then_repeat(tmp_path: Path) -> None:
+    attempts = [
+        make_attempt("b", 1),
+        make_attempt("a", 10),
+        make_attempt("b", 0),
+        make_attempt("a", 2, category="edge", latency_s=2.5),
+    ]
+
+    cases = only_suite(write_and_parse(tmp_path, attempts)).findall("testcase")
+
+    assert [case.get("name") for case in cases] == ["a[r2]", "a[r10]", "b[r0]", "b[r1]"]
+    assert cases[0].get("classname") == "edge"
+    assert cases[0].get("time") == "2.500"
+    assert cases[1].get("classname") == "core"
+    assert all(len(case) == 0 for case in cases)
+
+
+def test_failure_messages_name_expected_and_actual(tmp_path: Path) -> None:
+    attempts = [
+        make_attempt("1-wrong-skill", verdict=Verdict.FAIL, actual="review"),
+        make_attempt("2-clarified", verdict=Verdict.FAIL, asked_clarification=True),
+        make_attempt("3-nothing", verdict=Verdict.FAIL),
+        make_attempt("4-should-ask", verdict=Verdict.FAIL, expected=None, actual="deploy"),
+    ]
+
+    cases = only_suite(write_and_parse(tmp_path, attempts)).findall("testcase")
+    messages = [child(case, "failure").get("message") for case in cases]
+
+    assert messages == [
+        "Expected deploy, got review",
+        "Expected deploy, got a clarifying question",
+        "Expected deploy, got no skill",
+        "Expected a clarifying question, got deploy",
+    ]
+    assert all(case.find("error") is None for case in cases)
+
+
+def test_errors_carry_type_and_message(tmp_path: Path) -> None:
+    attempts = [
+        make_attempt(
+            "a",
+            verdict=Verdict.ERROR,
+            error_type="http_529",
+            error_message="Overloaded",
+            http_status=529,
+        ),
+        make_attempt("b", verdict=Verdict.ERROR),
+    ]
+
+    cases = only_suite(write_and_parse(tmp_path, attempts)).findall("testcase")
+    errors = [child(case, "error") for case in cases]
+
+    assert errors[0].get("type") == "http_529"
+    assert errors[0].get("message") == "Overloaded"
+    assert errors[0].text == "HTTP status 529"
+    assert errors[1].get("type") == "unknown"
+    assert all(case.find("failure") is None for case in cases)
+
+
+def test_file_is_pretty_utf8_with_declaration_and_deterministic(tmp_path: Path) -> None:
+    attempts = [
+        make_attempt("b-café", verdict=Verdict.FAIL, actual="réview", input="naïve\x1bprompt"),
+        make_attempt("a", verdict=Verdict.ERROR, error_message="bad\x00byte"),
+    ]
+    first, second = tmp_path / "first.xml", tmp_path / "second.xml"
+
+    write_junit_xml(first, RUN, attempts)
+    write_junit_xml(second, RUN, list(reversed(attempts)))
+    data = first.read_bytes()
+
+    assert data == second.read_bytes()
+    assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>\n")
+    assert data.endswith(b"\n")
+    assert "\n    <testcase" in data.decode("utf-8")
+    suite = only_suite(ET.fromstring(data))
+    cases = suite.findall("testcase")
+    assert [case.get("name") for case in cases] == ["a[r0]", "b-café[r0]"]
+    assert child(cases[1], "failure").get("message") == "Expected deploy, got réview"
+    assert child(cases[0], "error").get("message") == "bad\ufffdbyte"

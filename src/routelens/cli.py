@@ -154,7 +154,11 @@ def run(
         if resume is not None:
             resumable = load_resumable_run(opened, resume, skills)
             settings = resumable.settings
-            options = {**config.options_for(settings.router), **settings.router_options}
+            options = {
+                **config.options_for(settings.router),
+                **settings.router_options,
+                **parse_router_options(router_option or []),
+            }
             active_router = make_router(settings.router, settings.model, options)
             run_record, skill_set, case_list = resumable.run, resumable.skills, resumable.cases
         else:

@@ -189,6 +189,12 @@ class AttemptExecutor:
                 except asyncio.QueueEmpty:
                     return
                 await self.attempt(item, worker_id)
+                # yield even when the router never awaits, so Ctrl-C stops the run promptly
+                await asyncio.sleep(0)
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # asyncio.wait_for can swallow a cancel that lands as the route finishes
+                    raise asyncio.CancelledError
 
         workers = max(1, min(concurrency, len(items)))
         async with asyncio.TaskGroup() as group:

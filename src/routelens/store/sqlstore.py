@@ -41,7 +41,8 @@ _SQLITE_BUSY_TIMEOUT_MS = 30_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
 # Carried on a connection's execution options to pick SQLite's BEGIN flavour.
 _BEGIN_MODE_OPTION = "routelens_sqlite_begin"
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+# Greedy up to the last "@": passwords may contain "@", and hiding too much is harmless.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
 
 
 @dataclass(frozen=True)

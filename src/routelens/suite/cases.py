@@ -12,11 +12,25 @@ from pydantic_core import ErrorDetails
 
 from routelens.errors import InputError
 from routelens.suite.hashing import canonical_json_hash
-from routelens.suite.models import Case, CaseSuite, Category, SkillSet
+from routelens.suite.models import (
+    Case,
+    CaseSuite,
+    Category,
+    CommandPattern,
+    ContextMessage,
+    SkillSet,
+    WorkflowStep,
+)
 from routelens.suite.yaml_lines import LocatedYaml, Path_, format_path, load_located_yaml
 
 TOP_LEVEL_KEYS = frozenset({"version", "name", "description", "tests"})
 CASE_KEYS = tuple(Case.model_fields)
+# the keys of the models nested in a case, by the case key that holds them
+NESTED_KEYS = {
+    "workflow": tuple(WorkflowStep.model_fields),
+    "expected_commands": tuple(CommandPattern.model_fields),
+    "context": tuple(ContextMessage.model_fields),
+}
 
 
 def _read_text(path: Path) -> str:
@@ -47,6 +61,8 @@ def _describe_error(error: ErrorDetails) -> str:
     if kind == "missing":
         return "required field missing"
     if kind == "extra_forbidden":
+        if len(error["loc"]) > 1 and error["loc"][0] in NESTED_KEYS:
+            return f"unknown key (known keys: {', '.join(NESTED_KEYS[str(error['loc'][0])])})"
         return f"unknown key (known keys: {', '.join(CASE_KEYS)}; prefix custom keys with 'x-')"
     if kind == "enum":
         allowed = ", ".join(category.value for category in Category)
@@ -75,7 +91,11 @@ def _case_from_mapping(raw: Any, index: int, located: LocatedYaml, source: str) 
     try:
         return Case.model_validate({k: v for k, v in raw.items() if k not in custom})
     except ValidationError as validation:
-        first = validation.errors()[0]
+        # A union (`context`) reports one error per member; the one that reaches deepest
+        # into the document is about the member the user meant.
+        errors = validation.errors()
+        depths = [len(_located_path(located, base, error["loc"])) for error in errors]
+        first = errors[depths.index(max(depths))]
         path = _located_path(located, base, first["loc"])
         field_path = path if first["type"] != "missing" else (*path, *first["loc"][-1:])
         raise InputError(
@@ -207,10 +227,10 @@ def trigger_evals_to_cases(
 
 
 def _is_trigger_eval(data: Any) -> bool:
-    return (
-        isinstance(data, list)
-        and bool(data)
-        and all(isinstance(item, dict) and "should_trigger" in item for item in data)
+    # `any`, so that one item missing `should_trigger` is reported as such, not as a
+    # golden-set case without `input`
+    return isinstance(data, list) and any(
+        isinstance(item, dict) and "should_trigger" in item for item in data
     )
 
 
@@ -221,10 +241,16 @@ def _locate(text: str, path: Path) -> LocatedYaml:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise InputError(source, f"invalid JSON: {error.msg}", line=error.lineno) from None
+        except RecursionError:
+            raise InputError(source, "invalid JSON: nested too deeply") from None
+        except ValueError as error:  # e.g. an integer longer than Python will convert
+            raise InputError(source, f"invalid JSON: {error}") from None
+        # YAML only supplies the lines: the data is JSON's, since YAML 1.1 reads some JSON
+        # differently (a "\ud83d\ude00" escape pair becomes two lone surrogates)
         try:
-            return load_located_yaml(text, source)
+            return LocatedYaml(data=data, lines=load_located_yaml(text, source).lines)
         except InputError:
-            return LocatedYaml(data=data, lines={})  # valid JSON that YAML 1.1 reads differently
+            return LocatedYaml(data=data, lines={})
     return load_located_yaml(text, source)
 
 
@@ -244,6 +270,12 @@ def load_case_suite(
                 line=1,
                 field="trigger_skill",
             )
+        if skills is not None and skills.resolve(trigger_skill) is None:
+            raise InputError(
+                source,
+                f"unknown skill {trigger_skill!r} (known: {', '.join(skills.names)})",
+                field="trigger_skill",
+            )
         cases = trigger_evals_to_cases(located.data, trigger_skill, located, source)
         bases: list[Path_] = [(i,) for i in range(len(cases))]
         name = f"{trigger_skill}-triggers"
@@ -257,7 +289,9 @@ def load_case_suite(
     _check_unique_ids(cases, bases, located, source)
     if skills is not None:
         cases = list(_check_skill_names(cases, skills, located, source, bases))
-    definitions = [case.model_dump(mode="json", exclude_defaults=True) for case in cases]
+    definitions = [
+        _definition(case, base, located, source) for case, base in zip(cases, bases, strict=True)
+    ]
     return CaseSuite(
         path=path,
         name=name or path.stem,
@@ -265,6 +299,25 @@ def load_case_suite(
         cases=tuple(cases),
         suite_hash=canonical_json_hash({"version": version, "cases": definitions}),
     )
+
+
+def _definition(case: Case, base: Path_, located: LocatedYaml, source: str) -> dict[str, Any]:
+    """The case as JSON data for the suite hash; what cannot be stored is an `InputError`."""
+    try:
+        definition = case.model_dump(mode="json", exclude_defaults=True)
+        canonical_json_hash(definition)
+    except ValueError as error:
+        # YAML `!!binary` that is not UTF-8, a self-referencing anchor, or an escape that
+        # leaves a lone surrogate ("\ud800"): none of them can be sent to a model or stored
+        reason = (
+            "contains a lone surrogate escape, which is not text"
+            if isinstance(error, UnicodeEncodeError)
+            else f"cannot be stored as JSON: {error}"
+        )
+        raise InputError(
+            source, reason, line=located.line_of(base), field=format_path(base)
+        ) from None
+    return definition
 
 
 def _check_unique_ids(

@@ -12,7 +12,7 @@ def normalise_skill_text(text: str) -> str:
     """Drop what does not change meaning: BOM, CRLF, trailing spaces, trailing blank lines."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in text.split("\n")]
-    return "\n".join(lines).strip("\n") + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def skill_content_hash(text: str) -> str:

@@ -18,7 +18,8 @@ MAX_DESCRIPTION_LENGTH = 1024
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Claude's own validation rejects these in skill names; so do we, before a run is wasted.
 RESERVED_NAME_WORDS = ("anthropic", "claude")
-XML_TAG_PATTERN = re.compile(r"<\s*/?\s*[A-Za-z][\w.-]*(?:\s[^<>]*)?>")
+# XML allows no space after '<', so "when a < b and c > d" is prose, not a tag
+XML_TAG_PATTERN = re.compile(r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>")
 SKIPPED_FOLDERS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 
 
@@ -94,6 +95,14 @@ def _validate_description(description: str, source: str, line: int | None) -> No
         )
     if XML_TAG_PATTERN.search(description):
         raise InputError(source, "must not contain XML tags", line=line, field="description")
+    try:
+        description.encode("utf-8")
+    except UnicodeEncodeError:
+        # a "\ud800" escape in a quoted YAML string: it could never be sent to a model
+        raise InputError(
+            source, "contains a lone surrogate escape, which is not text", line=line,
+            field="description",
+        ) from None
 
 
 def parse_skill_file(path: Path) -> Skill:

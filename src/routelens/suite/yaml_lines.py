@@ -46,13 +46,15 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], visited
         return  # an alias: its lines were recorded where the anchor stands
     visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 child = (*path, key_node.value)
-                if key_node.value in seen:
+                # the tag keeps `1:` (an int) and `"1":` (a string) apart, as PyYAML does
+                key = (key_node.tag, key_node.value)
+                if key in seen:
                     raise DuplicateKeyError(child, key_node.start_mark.line + 1)
-                seen.add(key_node.value)
+                seen.add(key)
                 _record_lines(value_node, child, lines, visited)
                 lines[child] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
@@ -62,13 +64,22 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], visited
 
 def load_located_yaml(text: str, source: str, *, base_line: int = 0) -> LocatedYaml:
     """Parse one YAML document; a syntax error becomes an `InputError` with its line."""
+    lines: dict[Path_, int] = {}
     try:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                # before construction: resolving `<<` merge keys rewrites the node tree, and
+                # an overridden merged key would then look like a duplicate
+                _record_lines(node, (), lines, set())
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except DuplicateKeyError as error:
+        raise InputError(
+            source, str(error), line=error.line + base_line, field=format_path(error.path)
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 + base_line if mark else None
@@ -76,19 +87,11 @@ def load_located_yaml(text: str, source: str, *, base_line: int = 0) -> LocatedY
         raise InputError(source, f"invalid YAML: {problem}", line=line) from None
     except yaml.YAMLError as error:
         raise InputError(source, f"invalid YAML: {error}") from None
-    except (ValueError, TypeError, RecursionError) as error:
+    except RecursionError:
+        raise InputError(source, "invalid YAML: nested too deeply") from None
+    except (ValueError, TypeError) as error:
         # SafeLoader can raise these on pathological input, e.g. huge timestamps.
         raise InputError(source, f"invalid YAML: {error}") from None
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        try:
-            _record_lines(node, (), lines, set())
-        except RecursionError:
-            raise InputError(source, "invalid YAML: nested too deeply") from None
-        except DuplicateKeyError as error:
-            raise InputError(
-                source, str(error), line=error.line + base_line, field=format_path(error.path)
-            ) from None
     return LocatedYaml(data=data, lines=lines, base_line=base_line)
 
 

@@ -1,0 +1,66 @@
+"""A real Ctrl-C (SIGINT) to `routelens run`, then `--resume`: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from routelens.store import RunStatus, open_store
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _routelens(*args: str) -> list[str]:
+    return [sys.executable, "-m", "routelens.cli", *args]
+
+
+def test_sigint_leaves_a_consistent_store_and_resume_completes_it(
+    skills_dir: Path, cases_file: Path, tmp_path: Path
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    process = subprocess.Popen(
+        _routelens("run", "--skills", str(skills_dir), "--cases", str(cases_file),
+                   "--router", "tests.support_routers:slow_router",
+                   "--router-option", "delay_s=0.1", "--repeat", "10", "--concurrency", "2",
+                   "--store", store_url),
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    recorded = 0
+    while recorded < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with open_store(store_url) as store:
+            runs = store.list_runs()
+            recorded = len(store.attempts(runs[0].run_id)) if runs else 0
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "--resume" in stderr
+
+    with open_store(store_url) as store:
+        (run,) = store.list_runs()
+        assert run.status is RunStatus.INTERRUPTED
+        before = {(a.case_id, a.repeat_index): a for a in store.attempts(run.run_id)}
+    assert 6 <= len(before) < 40
+
+    resumed = subprocess.run(
+        _routelens("run", "--resume", run.run_id, "--store", store_url, "--json",
+                   "--router-option", "delay_s=0"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    with open_store(store_url) as store:
+        after = store.attempts(run.run_id)
+        final = store.get_run(run.run_id)
+    assert final is not None and final.status is RunStatus.COMPLETED
+    keys = [(a.case_id, a.repeat_index) for a in after]
+    assert len(keys) == 40 and len(set(keys)) == 40
+    for attempt in after:
+        if (attempt.case_id, attempt.repeat_index) in before:
+            assert attempt == before[(attempt.case_id, attempt.repeat_index)]

@@ -1,0 +1,314 @@
+"""JSONL export and import: byte-identical round trips, idempotent imports, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routelens.errors import InputError
+from routelens.store import (
+    AttemptRecord,
+    ImportSummary,
+    RunRecord,
+    RunStatus,
+    Store,
+    Verdict,
+    export_run_jsonl,
+    import_jsonl,
+)
+
+MakeRun = Callable[..., RunRecord]
+MakeAttempt = Callable[..., AttemptRecord]
+StoreFactory = Callable[[], Store]
+
+EXPORTED_KEYS = {
+    "run_id", "run_started_at", "run_finished_at", "run_status", "router", "model",
+    "skills_hash", "suite_hash", "suite_name", "suite_version", "git_commit", "git_branch",
+    "environment", "labels", "case_id", "category", "input", "expected_skill", "actual_skill",
+    "asked_clarification", "verdict", "repeat_index", "started_at", "finished_at", "latency_s",
+    "retries", "retry_wait_s", "error_type", "error_message", "http_status", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "worker_id",
+    "sequence_number", "confidence", "options_score", "commands_score", "response_text",
+    "response_model", "expected_skill_hash", "actual_skill_hash",
+}  # fmt: skip
+
+MINIMAL_LINE: dict[str, Any] = {
+    "run_id": "imported",
+    "run_started_at": "2024-05-01T12:00:00+02:00",
+    "router": "function",
+    "model": None,
+    "skills_hash": "skills-hash",
+    "labels": {},
+    "case_id": "case-1",
+    "category": "direct",
+    "input": "deploy it",
+    "expected_skill": "deploy",
+    "actual_skill": "deploy",
+    "asked_clarification": False,
+    "verdict": "pass",
+    "repeat_index": 0,
+    "started_at": "2024-05-01T12:00:01.5+02:00",
+    "latency_s": 0.25,
+    "retries": 0,
+    "error_type": None,
+    "input_tokens": 10,
+    "output_tokens": 2,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "cost_usd": 0.001,
+    "worker_id": 0,
+}
+
+
+def _fill_run(store: Store, make_run: MakeRun, make_attempt: MakeAttempt) -> None:
+    store.create_run(
+        make_run(status=RunStatus.COMPLETED, finished_at=datetime(2024, 5, 1, 13, tzinfo=UTC)),
+        [],
+        [],
+    )
+    store.record_attempts(
+        [
+            make_attempt("a", 0, sequence_number=0),
+            make_attempt("a", 1, sequence_number=1, verdict=Verdict.FAIL, actual_skill="test"),
+            make_attempt(
+                "b\u2028weird",
+                0,
+                sequence_number=2,
+                verdict=Verdict.ERROR,
+                error_type="RateLimitError",
+                error_message="429: slow down\nretry later",
+                http_status=429,
+                input="línea «dos»\u2029 ✓ \r\n tab\t",
+                confidence=None,
+                latency_s=0.1 + 0.2,
+            ),
+        ]
+    )
+
+
+def _write_lines(path: Path, lines: list[dict[str, Any] | str]) -> Path:
+    text = "".join((ln if isinstance(ln, str) else json.dumps(ln)) + "\n" for ln in lines)
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_export_import_export_is_byte_identical(
+    store_factory: StoreFactory, make_run: MakeRun, make_attempt: MakeAttempt, tmp_path: Path
+) -> None:
+    source = store_factory()
+    _fill_run(source, make_run, make_attempt)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+
+    assert export_run_jsonl(source, "run-1", first) == 3
+    target = store_factory()
+    summary = import_jsonl(target, first)
+    assert export_run_jsonl(target, "run-1", second) == 3
+
+    assert summary == ImportSummary(runs_created=1, attempts_added=3, attempts_skipped=0)
+    assert second.read_bytes() == first.read_bytes()
+    assert target.attempts("run-1") == source.attempts("run-1")
+    assert target.get_run("run-1") == source.get_run("run-1")
+
+
+def test_export_format(
+    store: Store, make_run: MakeRun, make_attempt: MakeAttempt, tmp_path: Path
+) -> None:
+    _fill_run(store, make_run, make_attempt)
+    out = tmp_path / "deep" / "run.jsonl"
+
+    export_run_jsonl(store, "run-1", out)
+    raw = out.read_bytes()
+    lines = raw.decode("utf-8").split("\n")
+    objects = [json.loads(line) for line in lines[:-1]]
+
+    assert raw.endswith(b"\n")
+    assert lines[-1] == ""
+    assert all(obj.keys() >= EXPORTED_KEYS for obj in objects)
+    assert all(list(obj) == sorted(obj) for obj in objects)
+    assert objects[0]["started_at"] == "2024-05-01T12:00:01.123456+00:00"
+    assert objects[0]["run_finished_at"] == "2024-05-01T13:00:00.000000+00:00"
+    assert [obj["case_id"] for obj in objects] == ["a", "a", "b\u2028weird"]
+    assert objects[2]["latency_s"] == 0.1 + 0.2
+
+
+def test_export_of_unknown_run_is_an_input_error(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as raised:
+        export_run_jsonl(store, "missing", tmp_path / "out.jsonl")
+
+    assert raised.value.field == "run_id"
+
+
+def test_reimport_adds_nothing(
+    store_factory: StoreFactory, make_run: MakeRun, make_attempt: MakeAttempt, tmp_path: Path
+) -> None:
+    source = store_factory()
+    _fill_run(source, make_run, make_attempt)
+    export_run_jsonl(source, "run-1", tmp_path / "run.jsonl")
+
+    again = import_jsonl(source, tmp_path / "run.jsonl")
+
+    assert again == ImportSummary(runs_created=0, attempts_added=0, attempts_skipped=3)
+    assert len(source.attempts("run-1")) == 3
+
+
+def test_minimal_line_imports_with_defaults(store: Store, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "min.jsonl", [MINIMAL_LINE])
+
+    assert import_jsonl(store, path) == ImportSummary(1, 1, 0)
+
+    run = store.get_run("imported")
+    [attempt] = store.attempts("imported")
+    assert run is not None
+    assert run.status == RunStatus.COMPLETED
+    assert run.started_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert (run.suite_hash, run.suite_name, run.labels, run.settings) == ("", "", {}, {})
+    assert attempt.started_at == datetime(2024, 5, 1, 10, 0, 1, 500000, tzinfo=UTC)
+    assert attempt.finished_at == datetime(2024, 5, 1, 10, 0, 1, 750000, tzinfo=UTC)
+    assert (attempt.sequence_number, attempt.response_text, attempt.http_status) == (0, "", None)
+
+
+def test_blank_lines_crlf_and_unknown_keys_are_accepted(store: Store, tmp_path: Path) -> None:
+    second = {**MINIMAL_LINE, "case_id": "case-2", "from_a_newer_version": [1, 2]}
+    text = "\r\n" + json.dumps(MINIMAL_LINE) + "\r\n\r\n   \n" + json.dumps(second)
+    path = tmp_path / "loose.jsonl"
+    path.write_bytes(text.encode("utf-8"))
+
+    assert import_jsonl(store, path) == ImportSummary(1, 2, 0)
+
+
+def test_a_file_can_hold_several_runs(store: Store, tmp_path: Path) -> None:
+    lines: list[dict[str, Any] | str] = [
+        MINIMAL_LINE,
+        {**MINIMAL_LINE, "run_id": "other", "router": "other-router"},
+        {**MINIMAL_LINE, "repeat_index": 1, "router": "ignored: the first line names the run"},
+    ]
+
+    summary = import_jsonl(store, _write_lines(tmp_path / "runs.jsonl", lines))
+
+    assert summary == ImportSummary(2, 3, 0)
+    assert {run.run_id: run.router for run in store.list_runs()} == {
+        "imported": "function",
+        "other": "other-router",
+    }
+
+
+def test_duplicate_lines_in_one_file_are_skipped(store: Store, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "dup.jsonl", [MINIMAL_LINE, MINIMAL_LINE])
+
+    assert import_jsonl(store, path) == ImportSummary(1, 1, 1)
+
+
+def _with_raw_value(key: str, raw_json: str) -> str:
+    """MINIMAL_LINE with `key` set to JSON text that json.dumps would not write."""
+    others = json.dumps({k: v for k, v in MINIMAL_LINE.items() if k != key})
+    return others[:-1] + f', "{key}": {raw_json}}}'
+
+
+BAD_LINES: list[tuple[str, str | dict[str, Any], str | None]] = [
+    ("not json", "{not json", None),
+    ("not an object", "[1, 2]", None),
+    ("missing field", {k: v for k, v in MINIMAL_LINE.items() if k != "verdict"}, "verdict"),
+    ("wrong type", {**MINIMAL_LINE, "repeat_index": "0"}, "repeat_index"),
+    ("bool as int", {**MINIMAL_LINE, "asked_clarification": 0}, "asked_clarification"),
+    ("bad timestamp", {**MINIMAL_LINE, "started_at": "yesterday"}, "started_at"),
+    ("naive timestamp", {**MINIMAL_LINE, "started_at": "2024-05-01T12:00:00"}, "started_at"),
+    ("unknown verdict", {**MINIMAL_LINE, "verdict": "maybe"}, "verdict"),
+    ("unknown status", {**MINIMAL_LINE, "run_status": "paused"}, "run_status"),
+    ("negative count", {**MINIMAL_LINE, "input_tokens": -1}, "input_tokens"),
+    ("huge int", {**MINIMAL_LINE, "repeat_index": 2**40}, "repeat_index"),
+    ("label not text", {**MINIMAL_LINE, "labels": {"team": 1}}, "labels.team"),
+    ("NUL in text", {**MINIMAL_LINE, "input": "a\x00b"}, "input"),
+    ("NaN in settings", _with_raw_value("settings", '{"x": NaN}'), "settings"),
+    ("infinite latency", _with_raw_value("latency_s", "Infinity"), "latency_s"),
+    ("UTC overflow", {**MINIMAL_LINE, "started_at": "9999-12-31T23:00:00-05:00"}, "started_at"),
+    ("latency overflow", {**MINIMAL_LINE, "latency_s": 1e15}, "latency_s"),
+]
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "field"),
+    [pytest.param(line, field, id=name) for name, line, field in BAD_LINES],
+)
+def test_a_bad_line_names_line_and_field_and_writes_nothing(
+    store: Store, tmp_path: Path, bad_line: str | dict[str, Any], field: str | None
+) -> None:
+    good_other_run = {**MINIMAL_LINE, "run_id": "good"}
+    path = _write_lines(tmp_path / "bad.jsonl", [good_other_run, MINIMAL_LINE, bad_line])
+
+    with pytest.raises(InputError) as raised:
+        import_jsonl(store, path)
+
+    assert (raised.value.source, raised.value.line, raised.value.field) == (str(path), 3, field)
+    assert str(raised.value).startswith(f"{path}:3: ")
+    assert "\n" not in str(raised.value)
+    assert store.list_runs() == []
+
+
+def test_non_utf8_file_names_the_line(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(json.dumps(MINIMAL_LINE).encode() + b'\n{"input": "caf\xe9"}\n')
+
+    with pytest.raises(InputError, match="UTF-8") as raised:
+        import_jsonl(store, path)
+
+    assert raised.value.line == 2
+
+
+def test_missing_file_is_an_input_error(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        import_jsonl(store, tmp_path / "nope.jsonl")
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    return st.recursive(
+        scalars,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=8), children, max_size=3)
+        ),
+        max_leaves=8,
+    )
+
+
+@st.composite
+def _near_valid_lines(draw: st.DrawFn) -> str:
+    line = dict(MINIMAL_LINE)
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        key = draw(st.sampled_from([*MINIMAL_LINE, "finished_at", "settings", "http_status"]))
+        if draw(st.booleans()):
+            line.pop(key, None)
+        else:
+            line[key] = draw(_json_values())
+    return json.dumps(line)
+
+
+_files = st.lists(st.text() | _near_valid_lines(), max_size=4).map("\n".join)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(content=_files.map(lambda text: text.encode("utf-8", "surrogatepass")) | st.binary())
+def test_any_text_imports_or_raises_input_error(
+    store: Store, tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(content)
+
+    outcome: ImportSummary | InputError
+    try:
+        outcome = import_jsonl(store, path)
+    except InputError as error:
+        outcome = error
+
+    assert isinstance(outcome, ImportSummary) or "\n" not in str(outcome)

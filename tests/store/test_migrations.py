@@ -1,0 +1,124 @@
+"""Schema versioning: fresh stores are current, steps apply once, newer stores are refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, inspect, select, text
+
+from routelens.errors import InputError
+from routelens.store import Store, open_store
+from routelens.store import schema as tables
+from routelens.store.migrations import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Migration,
+    check_ordered,
+    current_version,
+    migrate,
+)
+
+
+def _add_notes_table(connection: Connection) -> None:
+    connection.execute(text("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, body TEXT)"))
+
+
+def _fail_halfway(connection: Connection) -> None:
+    connection.execute(text("CREATE TABLE half_done (x INTEGER)"))
+    raise RuntimeError("migration broke")
+
+
+def _versions(store: Store) -> list[int]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(tables.schema_version.c.version)).scalars()
+        return sorted(rows)
+
+
+def test_fresh_store_is_at_the_latest_version_with_every_table(store: Store) -> None:
+    with store.engine.connect() as connection:
+        inspector = inspect(connection)
+        table_names = set(inspector.get_table_names())
+        attempt_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("attempts")}
+        attempt_unique = [uq["column_names"] for uq in inspector.get_unique_constraints("attempts")]
+
+    assert _versions(store) == [m.version for m in MIGRATIONS]
+    assert {"runs", "run_skills", "run_cases", "attempts", "schema_version"} <= table_names
+    assert {("run_id", "sequence_number"), ("case_id", "started_at"), ("started_at",)} <= (
+        attempt_indexes
+    )
+    assert ["run_id", "case_id", "repeat_index"] in attempt_unique
+
+
+def test_reopening_applies_nothing_again(store_url_factory: Callable[[], str]) -> None:
+    url = store_url_factory()
+    with open_store(url):
+        pass
+
+    with open_store(url) as reopened:
+        assert _versions(reopened) == list(range(1, LATEST_VERSION + 1))
+
+
+def test_pending_migrations_apply_in_order_and_are_recorded(store: Store) -> None:
+    newer = (*MIGRATIONS, Migration(LATEST_VERSION + 1, "notes", _add_notes_table))
+
+    with store.engine.begin() as connection:
+        assert migrate(connection, store.display_url, newer) == LATEST_VERSION + 1
+    with store.engine.begin() as connection:
+        assert migrate(connection, store.display_url, newer) == LATEST_VERSION + 1
+        assert current_version(connection) == LATEST_VERSION + 1
+        assert inspect(connection).has_table("notes")
+
+    assert _versions(store) == list(range(1, LATEST_VERSION + 2))
+
+
+def test_a_failing_migration_leaves_the_store_as_it_was(store: Store) -> None:
+    broken = (*MIGRATIONS, Migration(LATEST_VERSION + 1, "broken", _fail_halfway))
+
+    with pytest.raises(RuntimeError, match="migration broke"), store.engine.begin() as connection:
+        migrate(connection, store.display_url, broken)
+
+    with store.engine.connect() as connection:
+        assert current_version(connection) == LATEST_VERSION
+        assert not inspect(connection).has_table("half_done")
+
+
+def test_a_store_newer_than_the_code_is_refused(store_url_factory: Callable[[], str]) -> None:
+    url = store_url_factory()
+    with open_store(url) as store, store.engine.begin() as connection:
+        connection.execute(
+            tables.schema_version.insert().values(
+                version=LATEST_VERSION + 1,
+                description="from the future",
+                applied_at=datetime.now(UTC),
+            )
+        )
+        shown_url = store.display_url
+
+    with pytest.raises(InputError) as raised:
+        open_store(url)
+
+    assert raised.value.field == "schema_version"
+    assert raised.value.source == shown_url
+    assert f"version {LATEST_VERSION + 1}" in raised.value.message
+    assert "upgrade routelens" in raised.value.message
+
+
+def test_an_empty_database_is_version_zero(store: Store) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(tables.schema_version.delete())
+        assert current_version(connection) == 0
+
+
+@pytest.mark.parametrize("versions", [[2], [1, 3], [1, 1], [2, 1]])
+def test_migration_versions_must_be_contiguous_from_one(versions: list[int]) -> None:
+    migrations = [Migration(v, f"v{v}", _add_notes_table) for v in versions]
+
+    with pytest.raises(ValueError, match="migration versions"):
+        check_ordered(migrations)
+
+
+def test_released_migrations_are_contiguous() -> None:
+    check_ordered(MIGRATIONS)
+    assert len(MIGRATIONS) == LATEST_VERSION

@@ -1,0 +1,24 @@
+"""Routers loaded by name (`--router tests.support_routers:slow_router`) in CLI and subprocess tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from routelens.routers.base import RouteRequest, RouteResult
+from routelens.routers.function import FunctionRouter
+
+
+def slow_router(model: str | None = None, delay_s: float = 0.2, **_: Any) -> FunctionRouter:
+    """Answers the expected-looking skill (the first skill) after `delay_s` seconds."""
+
+    async def answer(request: RouteRequest) -> RouteResult:
+        await asyncio.sleep(delay_s)
+        return RouteResult(skill=request.skills.skills[0].name)
+
+    return FunctionRouter(answer, name="slow", model=model or "slow-1")
+
+
+def not_a_router(model: str | None = None, **_: Any) -> object:
+    """Returns something that is not a Router, to test the registry's check."""
+    return object()

@@ -16,14 +16,18 @@ if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql 
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2
 fi
 
+cluster_status() {
+    pg_lsclusters -h | awk -v v="${pg_version}" '$1 == v && $2 == "main" {print $4}'
+}
+
 # The package normally creates a 'main' cluster; a slimmed image may have skipped that.
 pg_version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
-if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "${pg_version} main"; then
+if [ -z "$(cluster_status)" ]; then
     log "creating cluster ${pg_version}/main"
     pg_createcluster "${pg_version}" main --port "${PG_PORT}" >&2
 fi
 
-if ! pg_lsclusters -h | awk -v v="${pg_version}" '$1 == v && $2 == "main" {print $4}' | grep -q online; then
+if [ "$(cluster_status)" != "online" ]; then
     log "starting cluster ${pg_version}/main"
     # pg_ctlcluster works without an init system; `service` is the fallback for odd images.
     pg_ctlcluster "${pg_version}" main start >&2 || service postgresql start >&2

@@ -1,4 +1,4 @@
-"""Routers loaded by name (`--router tests.support_routers:slow_router`) in CLI and subprocess tests."""
+"""Routers loaded by name (`--router tests.support_routers:slow_router`) in tests."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 

@@ -14,11 +14,15 @@ from routelens.errors import InputError
 CONFIG_FILE_NAME = "routelens.toml"
 PYPROJECT_FILE_NAME = "pyproject.toml"
 PYPROJECT_TABLE = ("tool", "routelens")
+_TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_ASSIGNMENT = re.compile(rf"^\s*({_TOML_KEY}(?:\s*\.\s*{_TOML_KEY})*)\s*=")
 
 
 class RoutelensConfig(BaseModel):
     """Every setting a run can take from a file. Defaults are the plan's answers (Q1 to Q3)."""
 
+    # numbers are strict: TOML has real types, so `repeat = true` is a mistake, not 1
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     skills: Path | None = None
@@ -26,13 +30,13 @@ class RoutelensConfig(BaseModel):
     store: str | None = None
     router: str = "local"
     model: str | None = None
-    repeat: int = Field(default=1, ge=1, le=1000)
-    concurrency: int = Field(default=4, ge=1, le=256)
-    timeout_s: float = Field(default=120.0, gt=0)
-    slo: float = Field(default=0.85, ge=0, le=1)
-    min_accuracy: float | None = Field(default=None, ge=0, le=1)
-    max_error_rate: float = Field(default=0.05, ge=0, le=1)
-    daily_budget_usd: float = Field(default=25.0, ge=0)
+    repeat: int = Field(default=1, ge=1, le=1000, strict=True)
+    concurrency: int = Field(default=4, ge=1, le=256, strict=True)
+    timeout_s: float = Field(default=120.0, gt=0, strict=True)
+    slo: float = Field(default=0.85, ge=0, le=1, strict=True)
+    min_accuracy: float | None = Field(default=None, ge=0, le=1, strict=True)
+    max_error_rate: float = Field(default=0.05, ge=0, le=1, strict=True)
+    daily_budget_usd: float = Field(default=25.0, ge=0, strict=True)
     alert_channel: Literal["slack", "pagerduty", "email"] = "slack"
     environment: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
@@ -43,21 +47,44 @@ class RoutelensConfig(BaseModel):
         return dict(self.router_options.get(router, {}))
 
 
-def _line_of_key(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+def _toml_key_parts(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in dotted.split("."))
 
 
-def _parse_table(text: str, table: dict[str, Any], source: Path) -> RoutelensConfig:
+def _line_of_key(text: str, table: tuple[str, ...], key: tuple[str, ...]) -> int | None:
+    """The line setting `key` inside `table`, else the nearest enclosing table or key.
+
+    Only lines inside `table` count: in a pyproject.toml, `[project]` has a `version` too.
+    """
+    target = (*table, *key)
+    best_line: int | None = None
+    best_depth = max(len(table) - 1, 0)
+    header: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if match := _TOML_HEADER.match(line):
+            header = _toml_key_parts(match.group(1))
+            path = header
+        elif match := _TOML_ASSIGNMENT.match(line):
+            path = (*header, *_toml_key_parts(match.group(1)))
+        else:
+            continue
+        if len(path) > best_depth and target[: len(path)] == path:
+            best_line, best_depth = number, len(path)
+    return best_line
+
+
+def _parse_table(
+    text: str, table: dict[str, Any], source: Path, table_path: tuple[str, ...] = ()
+) -> RoutelensConfig:
     try:
         config = RoutelensConfig.model_validate(table)
     except ValidationError as validation:
         error = validation.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "config"
-        key = str(error["loc"][0]) if error["loc"] else ""
+        key = tuple(str(part) for part in error["loc"])
+        field = ".".join(key) or "config"
         message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
-        raise InputError(source, message, line=_line_of_key(text, key), field=field) from None
+        line = _line_of_key(text, table_path, key)
+        raise InputError(source, message, line=line, field=field) from None
     base = source.parent
     return config.model_copy(
         update={
@@ -88,6 +115,8 @@ def load_config(explicit: Path | None = None, search_dir: Path | None = None) ->
     if explicit is not None:
         if not explicit.exists():
             raise InputError(explicit, "no such config file", field="config")
+        if not explicit.is_file():
+            raise InputError(explicit, "not a file", field="config")
         candidates = [explicit]
     else:
         candidates = [folder / CONFIG_FILE_NAME, folder / PYPROJECT_FILE_NAME]
@@ -101,6 +130,6 @@ def load_config(explicit: Path | None = None, search_dir: Path | None = None) ->
                 table = table.get(key, {}) if isinstance(table, dict) else {}
             if not table and explicit is None:
                 continue
-            return _parse_table(text, table, path)
+            return _parse_table(text, table, path, PYPROJECT_TABLE)
         return _parse_table(text, document, path)
     return RoutelensConfig()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from routelens.routers.base import RouteRequest, RouteResult, Router, TokenUsage
+from routelens.routers.base import Router, RouteRequest, RouteResult, TokenUsage
 from routelens.routers.function import FunctionRouter
 from routelens.suite.models import SkillSet
 
@@ -19,7 +19,8 @@ def test_a_skill_name_becomes_a_route(small_skills: SkillSet) -> None:
 
 def test_none_becomes_a_clarifying_question(small_skills: SkillSet) -> None:
     result = asyncio.run(FunctionRouter(lambda r: None).route(RouteRequest("a", "x", small_skills)))
-    assert result.skill is None and result.asked_clarification
+    assert result.skill is None
+    assert result.asked_clarification
 
 
 def test_async_functions_and_full_results_pass_through(small_skills: SkillSet) -> None:

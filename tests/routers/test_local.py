@@ -17,9 +17,9 @@ def test_routes_to_the_skill_whose_description_matches(small_skills: SkillSet) -
     assert router.route_now(RouteRequest("a", "transition TES-1 to Done", small_skills)).skill == (
         "jira-lifecycle"
     )
-    assert router.route_now(RouteRequest("b", "list issues with a JQL filter", small_skills)).skill == (
-        "jira-search"
-    )
+    assert router.route_now(
+        RouteRequest("b", "list issues with a JQL filter", small_skills)
+    ).skill == ("jira-search")
 
 
 def test_asks_for_more_when_nothing_matches(small_skills: SkillSet) -> None:
@@ -36,8 +36,10 @@ def test_asks_which_one_and_names_the_options_when_the_top_two_are_close(tmp_pat
     write_skill(root, "gamma", "gamma-admin", "Manage project permissions.")
     skills = load_skill_set(root)
     result = LocalRouter().route_now(RouteRequest("a", "show me the sprint", skills))
-    assert result.asked_clarification and result.skill is None
-    assert "alpha-board" in result.response_text and "beta-report" in result.response_text
+    assert result.asked_clarification
+    assert result.skill is None
+    assert "alpha-board" in result.response_text
+    assert "beta-report" in result.response_text
     assert "gamma-admin" not in result.response_text
     strict = LocalRouter(LocalRouterSettings(ambiguity_ratio=1.01))
     assert strict.route_now(RouteRequest("a", "show me the sprint", skills)).skill in {
@@ -68,5 +70,6 @@ def test_same_input_gives_the_same_answer_and_confidence_is_a_share(
     request = RouteRequest("a", "create a bug for the crash", small_skills)
     first, second = router.route_now(request), asyncio.run(router.route(request))
     assert first == second
-    assert first.confidence is not None and 0.0 < first.confidence <= 1.0
+    assert first.confidence is not None
+    assert 0.0 < first.confidence <= 1.0
     assert first.tool_calls == ("Skill(jira-issue)",)

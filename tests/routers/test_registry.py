@@ -17,7 +17,7 @@ def test_local_is_built_in_and_takes_its_options() -> None:
 
 
 def test_unknown_local_option_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="unknown option.*ambiguity"):
+    with pytest.raises(InputError, match=r"unknown option.*ambiguity"):
         make_router("local", None, {"ambiguity": 0.5})
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routelens.routers.base import RouteRequest, RouteResult, RouterError
+from routelens.routers.base import RouteRequest, RouterError, RouteResult
 from routelens.routers.function import FunctionRouter
 from routelens.runner.engine import AttemptExecutor, plan_work
 from routelens.runner.session import RunSettings, create_run
@@ -23,12 +23,22 @@ def store(tmp_path: Path) -> Store:
 def test_plan_interleaves_repeats_and_skips_what_is_done(small_suite: CaseSuite) -> None:
     items = plan_work(small_suite.cases, 2, {("C2", 0), ("C1", 1)})
     assert [(i.case.id, i.repeat_index) for i in items] == [
-        ("C1", 0), ("C3", 0), ("C4", 0), ("C2", 1), ("C3", 1), ("C4", 1),
+        ("C1", 0),
+        ("C3", 0),
+        ("C4", 0),
+        ("C2", 1),
+        ("C3", 1),
+        ("C4", 1),
     ]
 
 
-def _executor(store: Store, skills: SkillSet, suite: CaseSuite, router: FunctionRouter,
-              timeout_s: float | None = None) -> AttemptExecutor:
+def _executor(
+    store: Store,
+    skills: SkillSet,
+    suite: CaseSuite,
+    router: FunctionRouter,
+    timeout_s: float | None = None,
+) -> AttemptExecutor:
     run = create_run(store, skills, suite, RunSettings(router="function"))
     return AttemptExecutor(run=run, skills=skills, router=router, store=store, timeout_s=timeout_s)
 
@@ -62,8 +72,13 @@ def test_router_failures_become_error_attempts_with_their_type(
 ) -> None:
     async def answer(request: RouteRequest) -> RouteResult:
         if request.case_id == "C1":
-            raise RouterError("overloaded", error_type="overloaded_error", http_status=529,
-                              retries=3, retry_wait_s=1.5)
+            raise RouterError(
+                "overloaded",
+                error_type="overloaded_error",
+                http_status=529,
+                retries=3,
+                retry_wait_s=1.5,
+            )
         if request.case_id == "C2":
             raise ValueError("router bug")
         if request.case_id == "C3":
@@ -75,7 +90,9 @@ def test_router_failures_become_error_attempts_with_their_type(
     by_case = {a.case_id: a for a in store.attempts(executor.run.run_id)}
     assert by_case["C1"].verdict is Verdict.ERROR
     assert (by_case["C1"].error_type, by_case["C1"].http_status, by_case["C1"].retries) == (
-        "overloaded_error", 529, 3,
+        "overloaded_error",
+        529,
+        3,
     )
     assert by_case["C1"].retry_wait_s == 1.5
     assert (by_case["C2"].error_type, by_case["C2"].error_message) == ("ValueError", "router bug")
@@ -88,8 +105,14 @@ def test_attempts_carry_usage_scores_and_skill_hashes(
 ) -> None:
     from routelens.routers.base import TokenUsage
 
-    result = RouteResult(skill="issue", tokens=TokenUsage(100, 5, 80, 20), cost_usd=0.002,
-                         http_status=200, response_model="m-1", confidence=0.9)
+    result = RouteResult(
+        skill="issue",
+        tokens=TokenUsage(100, 5, 80, 20),
+        cost_usd=0.002,
+        http_status=200,
+        response_model="m-1",
+        confidence=0.9,
+    )
     executor = _executor(store, small_skills, small_suite, FunctionRouter(lambda r: result))
     asyncio.run(executor.run_all(plan_work(small_suite.cases[:1], 1, set()), concurrency=1))
     (attempt,) = store.attempts(executor.run.run_id)
@@ -97,8 +120,13 @@ def test_attempts_carry_usage_scores_and_skill_hashes(
     assert issue is not None
     assert attempt.actual_skill == "jira-issue"  # the folder name is canonicalised
     assert attempt.verdict is Verdict.PASS
-    assert (attempt.input_tokens, attempt.output_tokens, attempt.cache_read_tokens,
-            attempt.cache_write_tokens) == (100, 5, 80, 20)
-    assert attempt.cost_usd == 0.002 and attempt.confidence == 0.9
+    assert (
+        attempt.input_tokens,
+        attempt.output_tokens,
+        attempt.cache_read_tokens,
+        attempt.cache_write_tokens,
+    ) == (100, 5, 80, 20)
+    assert attempt.cost_usd == 0.002
+    assert attempt.confidence == 0.9
     assert attempt.expected_skill_hash == attempt.actual_skill_hash == issue.content_hash
     assert attempt.started_at <= attempt.finished_at

@@ -20,22 +20,28 @@ def attempts(passed: int, failed: int, errors: int) -> list[AttemptRecord]:
 
 
 def test_no_threshold_means_no_gate() -> None:
-    assert evaluate_gate(summarize_attempts(attempts(0, 5, 5)), min_accuracy=None,
-                         max_error_rate=0.0).passed
+    assert evaluate_gate(
+        summarize_attempts(attempts(0, 5, 5)), min_accuracy=None, max_error_rate=0.0
+    ).passed
 
 
 def test_accuracy_below_the_threshold_fails_with_a_reason() -> None:
-    gate = evaluate_gate(summarize_attempts(attempts(8, 2, 0)), min_accuracy=0.85,
-                         max_error_rate=0.05)
+    gate = evaluate_gate(
+        summarize_attempts(attempts(8, 2, 0)), min_accuracy=0.85, max_error_rate=0.05
+    )
     assert not gate.passed
     assert gate.reasons == ("accuracy 80.0% is below 85.0%",)
-    assert evaluate_gate(summarize_attempts(attempts(17, 3, 0)), min_accuracy=0.85,
-                         max_error_rate=0.05).passed
+    assert evaluate_gate(
+        summarize_attempts(attempts(17, 3, 0)), min_accuracy=0.85, max_error_rate=0.05
+    ).passed
 
 
 def test_errors_fail_the_gate_beyond_the_allowed_rate() -> None:
-    gate = evaluate_gate(summarize_attempts(attempts(9, 0, 1)), min_accuracy=0.85,
-                         max_error_rate=0.05)
-    assert not gate.passed and "error rate 10.0%" in gate.reasons[0]
-    assert not evaluate_gate(summarize_attempts(attempts(0, 0, 3)), min_accuracy=0.5,
-                             max_error_rate=1.0).passed
+    gate = evaluate_gate(
+        summarize_attempts(attempts(9, 0, 1)), min_accuracy=0.85, max_error_rate=0.05
+    )
+    assert not gate.passed
+    assert "error rate 10.0%" in gate.reasons[0]
+    assert not evaluate_gate(
+        summarize_attempts(attempts(0, 0, 3)), min_accuracy=0.5, max_error_rate=1.0
+    ).passed

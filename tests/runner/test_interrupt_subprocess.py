@@ -24,11 +24,28 @@ def test_sigint_leaves_a_consistent_store_and_resume_completes_it(
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(
-        _routelens("run", "--skills", str(skills_dir), "--cases", str(cases_file),
-                   "--router", "tests.support_routers:slow_router",
-                   "--router-option", "delay_s=0.1", "--repeat", "10", "--concurrency", "2",
-                   "--store", store_url),
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        _routelens(
+            "run",
+            "--skills",
+            str(skills_dir),
+            "--cases",
+            str(cases_file),
+            "--router",
+            "tests.support_routers:slow_router",
+            "--router-option",
+            "delay_s=0.1",
+            "--repeat",
+            "10",
+            "--concurrency",
+            "2",
+            "--store",
+            store_url,
+        ),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     recorded = 0
@@ -50,17 +67,32 @@ def test_sigint_leaves_a_consistent_store_and_resume_completes_it(
     assert 6 <= len(before) < 40
 
     resumed = subprocess.run(
-        _routelens("run", "--resume", run.run_id, "--store", store_url, "--json",
-                   "--router-option", "delay_s=0"),
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        _routelens(
+            "run",
+            "--resume",
+            run.run_id,
+            "--store",
+            store_url,
+            "--json",
+            "--router-option",
+            "delay_s=0",
+        ),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert resumed.returncode == 0, resumed.stderr
     with open_store(store_url) as store:
         after = store.attempts(run.run_id)
         final = store.get_run(run.run_id)
-    assert final is not None and final.status is RunStatus.COMPLETED
+    assert final is not None
+    assert final.status is RunStatus.COMPLETED
     keys = [(a.case_id, a.repeat_index) for a in after]
-    assert len(keys) == 40 and len(set(keys)) == 40
+    assert len(keys) == 40
+    assert len(set(keys)) == 40
     for attempt in after:
         if (attempt.case_id, attempt.repeat_index) in before:
             assert attempt == before[(attempt.case_id, attempt.repeat_index)]

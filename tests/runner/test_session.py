@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from routelens.errors import InputError
-from routelens.routers.base import RouteRequest, RouteResult, RouterError
+from routelens.routers.base import RouteRequest, RouterError, RouteResult
 from routelens.routers.function import FunctionRouter
 from routelens.runner.session import (
     RunSettings,
@@ -28,14 +28,17 @@ def store(tmp_path: Path) -> Store:
 def test_create_run_records_the_skills_cases_and_settings_without_secrets(
     store: Store, small_skills: SkillSet, small_suite: CaseSuite
 ) -> None:
-    settings = RunSettings(router="local", repeat=2,
-                           router_options={"api_key": "sk-secret", "ambiguity_ratio": 0.7})
-    run = create_run(store, small_skills, small_suite, settings, labels={"team": "qa"},
-                     environment="ci")
+    settings = RunSettings(
+        router="local", repeat=2, router_options={"api_key": "sk-secret", "ambiguity_ratio": 0.7}
+    )
+    run = create_run(
+        store, small_skills, small_suite, settings, labels={"team": "qa"}, environment="ci"
+    )
     stored = store.get_run(run.run_id)
     assert stored is not None
     assert stored.status is RunStatus.RUNNING
-    assert stored.labels == {"team": "qa"} and stored.environment == "ci"
+    assert stored.labels == {"team": "qa"}
+    assert stored.environment == "ci"
     assert stored.skills_hash == small_skills.skills_hash
     assert stored.settings["router_options"] == {"ambiguity_ratio": 0.7}
     assert "sk-secret" not in repr(stored)
@@ -48,13 +51,21 @@ def test_a_complete_run_has_every_case_and_repeat(
 ) -> None:
     settings = RunSettings(router="function", repeat=3, concurrency=2)
     run = create_run(store, small_skills, small_suite, settings)
-    outcome = execute_run(store, run, small_skills, small_suite.cases,
-                          FunctionRouter(lambda r: "jira-issue"), settings)
-    assert outcome.run.status is RunStatus.COMPLETED and not outcome.interrupted
+    outcome = execute_run(
+        store,
+        run,
+        small_skills,
+        small_suite.cases,
+        FunctionRouter(lambda r: "jira-issue"),
+        settings,
+    )
+    assert outcome.run.status is RunStatus.COMPLETED
+    assert not outcome.interrupted
     assert outcome.run.finished_at is not None
     assert outcome.attempts_made == 12
-    assert store.attempt_keys(run.run_id) == {(c, r) for c in ("C1", "C2", "C3", "C4")
-                                              for r in range(3)}
+    assert store.attempt_keys(run.run_id) == {
+        (c, r) for c in ("C1", "C2", "C3", "C4") for r in range(3)
+    }
 
 
 def test_interrupt_then_resume_runs_only_the_missing_attempts(
@@ -71,19 +82,30 @@ def test_interrupt_then_resume_runs_only_the_missing_attempts(
         return "jira-issue"
 
     run = create_run(store, small_skills, small_suite, settings)
-    first = execute_run(store, run, small_skills, small_suite.cases,
-                        FunctionRouter(interrupting), settings)
-    assert first.interrupted and first.run.status is RunStatus.INTERRUPTED
+    first = execute_run(
+        store, run, small_skills, small_suite.cases, FunctionRouter(interrupting), settings
+    )
+    assert first.interrupted
+    assert first.run.status is RunStatus.INTERRUPTED
     before = {(a.case_id, a.repeat_index): a for a in store.attempts(run.run_id)}
     assert len(before) == 6  # the sixth attempt finishes; the run stops before the seventh
 
     resumable = load_resumable_run(store, run.run_id)
-    assert resumable.cases == small_suite.cases and resumable.settings == settings
-    second = execute_run(store, run, resumable.skills, resumable.cases,
-                         FunctionRouter(lambda r: "jira-issue"), resumable.settings)
+    assert resumable.cases == small_suite.cases
+    assert resumable.settings == settings
+    second = execute_run(
+        store,
+        run,
+        resumable.skills,
+        resumable.cases,
+        FunctionRouter(lambda r: "jira-issue"),
+        resumable.settings,
+    )
     after = store.attempts(run.run_id)
-    assert second.run.status is RunStatus.COMPLETED and second.attempts_made == 6
-    assert len(after) == 12 and len({(a.case_id, a.repeat_index) for a in after}) == 12
+    assert second.run.status is RunStatus.COMPLETED
+    assert second.attempts_made == 6
+    assert len(after) == 12
+    assert len({(a.case_id, a.repeat_index) for a in after}) == 12
     for attempt in after:  # what was recorded before the interrupt is untouched
         key = (attempt.case_id, attempt.repeat_index)
         if key in before:
@@ -104,14 +126,28 @@ def test_retry_errors_redoes_only_the_error_attempts(
     run = create_run(store, small_skills, small_suite, settings)
     execute_run(store, run, small_skills, small_suite.cases, FunctionRouter(flaky), settings)
     assert store.attempt_keys(run.run_id, {Verdict.ERROR}) == {("C2", 0)}
-    plain = execute_run(store, run, small_skills, small_suite.cases,
-                        FunctionRouter(lambda r: "jira-search"), settings)
+    plain = execute_run(
+        store,
+        run,
+        small_skills,
+        small_suite.cases,
+        FunctionRouter(lambda r: "jira-search"),
+        settings,
+    )
     assert plain.attempts_made == 0
-    redo = execute_run(store, run, small_skills, small_suite.cases,
-                       FunctionRouter(lambda r: "jira-search"), settings, retry_errors=True)
+    redo = execute_run(
+        store,
+        run,
+        small_skills,
+        small_suite.cases,
+        FunctionRouter(lambda r: "jira-search"),
+        settings,
+        retry_errors=True,
+    )
     assert redo.attempts_made == 1
     by_case = {a.case_id: a for a in store.attempts(run.run_id)}
-    assert by_case["C2"].verdict is Verdict.PASS and by_case["C2"].actual_skill == "jira-search"
+    assert by_case["C2"].verdict is Verdict.PASS
+    assert by_case["C2"].actual_skill == "jira-search"
     assert by_case["C1"].actual_skill == "jira-issue"
 
 

@@ -74,8 +74,11 @@ def case(category: str, **fields: Any) -> Case:
             route("jira-lifecycle"),
             Verdict.FAIL,
         ),
-        (case("context", expected_skill="jira-lifecycle", context={"last_issue": "TES-1"}),
-         route("jira-lifecycle"), Verdict.PASS),
+        (
+            case("context", expected_skill="jira-lifecycle", context={"last_issue": "TES-1"}),
+            route("jira-lifecycle"),
+            Verdict.PASS,
+        ),
         (case("context", expected_skill="jira-lifecycle"), route("jira-issue"), Verdict.FAIL),
     ],
 )
@@ -86,7 +89,9 @@ def test_category_rules(
 
 
 def test_options_score_counts_options_named_by_any_alias(small_skills: SkillSet) -> None:
-    the_case = case("disambiguation", disambiguation_options=["jira-issue", "jira-search", "lifecycle"])
+    the_case = case(
+        "disambiguation", disambiguation_options=["jira-issue", "jira-search", "lifecycle"]
+    )
     question = RouteResult(
         skill=None, asked_clarification=True, response_text="Do you mean the issue or jira search?"
     )
@@ -108,4 +113,7 @@ def test_commands_score_is_secondary_and_matches_literals_and_regexes(
     judgement = judge(the_case, half, small_skills)
     assert judgement.commands_score == 0.5
     assert judgement.verdict is Verdict.FAIL  # commands never decide the verdict
-    assert judge(case("direct", expected_skill="jira-issue"), half, small_skills).commands_score is None
+    assert (
+        judge(case("direct", expected_skill="jira-issue"), half, small_skills).commands_score
+        is None
+    )

@@ -390,3 +390,15 @@ def test_sqlite_path_under_a_file_is_an_input_error(tmp_path: Path) -> None:
         open_store(tmp_path / "file" / "store.sqlite")
 
     assert raised.value.field == "store"
+
+
+def test_public_api() -> None:
+    import routelens.store as store_package
+
+    exported = {
+        "DEFAULT_STORE_URL", "AttemptRecord", "ImportSummary", "RunCaseRecord", "RunRecord",
+        "RunSkillRecord", "RunStatus", "Store", "Verdict", "export_run_jsonl", "import_jsonl",
+        "open_store",
+    }  # fmt: skip
+    assert set(store_package.__all__) == exported
+    assert all(hasattr(store_package, name) for name in exported)

@@ -166,7 +166,7 @@ def _golden_cases(located: LocatedYaml, source: str) -> tuple[list[Any], str | N
                 source,
                 f"unknown top-level key (known: {', '.join(sorted(TOP_LEVEL_KEYS))})",
                 line=located.line_of((key,)),
-                field=str(key),
+                field=format_path((str(key),)),
             )
     tests = data.get("tests")
     if not isinstance(tests, list):

@@ -100,7 +100,9 @@ def _validate_description(description: str, source: str, line: int | None) -> No
     except UnicodeEncodeError:
         # a "\ud800" escape in a quoted YAML string: it could never be sent to a model
         raise InputError(
-            source, "contains a lone surrogate escape, which is not text", line=line,
+            source,
+            "contains a lone surrogate escape, which is not text",
+            line=line,
             field="description",
         ) from None
 

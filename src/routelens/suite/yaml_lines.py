@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,13 @@ def load_located_yaml(text: str, source: str, *, base_line: int = 0) -> LocatedY
         line = mark.line + 1 + base_line if mark else None
         problem = error.problem or error.context or "invalid YAML"
         raise InputError(source, f"invalid YAML: {problem}", line=line) from None
+    except yaml.reader.ReaderError as error:
+        # a control character: the reader knows its position but not its line
+        line = text.count("\n", 0, error.position) + 1 + base_line
+        character = error.character
+        shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+        message = f"invalid YAML: {error.reason} (character {shown})"
+        raise InputError(source, message, line=line) from None
     except yaml.YAMLError as error:
         raise InputError(source, f"invalid YAML: {error}") from None
     except RecursionError:
@@ -95,9 +103,18 @@ def load_located_yaml(text: str, source: str, *, base_line: int = 0) -> LocatedY
     return LocatedYaml(data=data, lines=lines, base_line=base_line)
 
 
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"]+")
+
+
 def format_path(path: Path_) -> str:
-    """`('tests', 3, 'category')` → `tests[3].category`."""
+    """`('tests', 3, 'category')` → `tests[3].category`; odd keys are quoted: `['a b']`."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            # a key with a newline, space or dot must not break the one-line error message
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text

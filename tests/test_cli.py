@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from routelens.cli import app
 from routelens.store import open_store
+from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
 runner = CliRunner()
 
@@ -305,3 +307,30 @@ def test_config_file_supplies_defaults_and_flags_override(
     code, _, err = _run("run")
     assert code == 2
     assert "routelens.toml:1: repeat:" in err
+
+
+@pytest.mark.postgres
+def test_a_whole_run_and_resume_work_on_postgresql(skills_dir: Path, cases_file: Path) -> None:
+    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not base_url:
+        pytest.skip(f"needs {POSTGRES_URL_VARIABLE} (see .ci/postgres.sh)")
+    with postgres_schema_url(base_url) as url:
+        code, out, err = _run(
+            "run",
+            "--skills",
+            str(skills_dir),
+            "--cases",
+            str(cases_file),
+            "--store",
+            url,
+            "--json",
+            "--repeat",
+            "2",
+        )
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["attempts"] == 8
+        code, out, err = _run("run", "--resume", report["run_id"], "--store", url, "--json")
+        assert code == 0, err
+        assert json.loads(out)["attempts"] == 8  # nothing was missing, nothing added
+        assert "routelens:routelens@" not in out + err  # the password is never shown

@@ -15,7 +15,9 @@ from routelens.suite.hashing import (
     skills_set_hash,
 )
 
-SKILL = "---\nname: demo\ndescription: Does a thing.\n---\n\n# Demo\n\n    indented code\nlast line\n"
+SKILL = (
+    "---\nname: demo\ndescription: Does a thing.\n---\n\n# Demo\n\n    indented code\nlast line\n"
+)
 
 
 def sha256(text: str) -> str:

@@ -27,22 +27,20 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def _run_suite(
+    skills_dir: Path, cases_file: Path, store_url: str, *extra: str
+) -> tuple[int, str, str]:
+    """`routelens run` of `cases_file` against `skills_dir` into `store_url`, plus `extra` flags."""
+    return _run(
+        "run", "--skills", str(skills_dir), "--cases", str(cases_file), "--store", store_url, *extra
+    )
+
+
 def test_run_json_reports_every_attempt_and_the_breakdowns(
     skills_dir: Path, cases_file: Path, store_url: str
 ) -> None:
-    code, out, err = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--repeat",
-        "3",
-        "--store",
-        store_url,
-        "--json",
-        "--label",
-        "team=qa",
+    code, out, err = _run_suite(
+        skills_dir, cases_file, store_url, "--repeat", "3", "--json", "--label", "team=qa"
     )
     assert code == 0, err
     report = json.loads(out)
@@ -70,33 +68,12 @@ def test_the_gate_exits_1_below_min_accuracy_and_says_why(
         "    expected_skill: jira-lifecycle\n"
     )
     cases_file.write_text(with_a_miss)
-    code, out, _ = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-        "--json",
-        "--min-accuracy",
-        "0.8",
-    )
+    code, out, _ = _run_suite(skills_dir, cases_file, store_url, "--json", "--min-accuracy", "0.8")
     report = json.loads(out)
     assert code == 0
     assert report["accuracy"] == 0.8
     assert report["gate"]["passed"]
-    code, out, _ = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-        "--min-accuracy",
-        "0.81",
-    )
+    code, out, _ = _run_suite(skills_dir, cases_file, store_url, "--min-accuracy", "0.81")
     assert code == 1
     assert "Gate failed: accuracy 80.0% is below 81.0%" in out
 
@@ -104,9 +81,7 @@ def test_the_gate_exits_1_below_min_accuracy_and_says_why(
 def test_human_summary_names_accuracy_categories_and_confusions(
     skills_dir: Path, cases_file: Path, store_url: str
 ) -> None:
-    code, out, _ = _run(
-        "run", "--skills", str(skills_dir), "--cases", str(cases_file), "--store", store_url
-    )
+    code, out, _ = _run_suite(skills_dir, cases_file, store_url)
     assert code == 0
     assert "Accuracy" in out
     assert "SLO 85%" in out
@@ -135,9 +110,7 @@ def test_bad_cases_exit_2_with_one_line_naming_file_line_and_field(
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(cases_text)
-    code, _out, err = _run(
-        "run", "--skills", str(skills_dir), "--cases", str(bad), "--store", store_url
-    )
+    code, _out, err = _run_suite(skills_dir, bad, store_url)
     assert code == 2
     assert err.count("\n") == 1
     assert "Traceback" not in err
@@ -150,39 +123,12 @@ def test_bad_cases_exit_2_with_one_line_naming_file_line_and_field(
 def test_bad_input_never_loses_what_is_recorded(
     skills_dir: Path, cases_file: Path, store_url: str, tmp_path: Path
 ) -> None:
-    code, out, _ = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-        "--json",
-    )
+    code, out, _ = _run_suite(skills_dir, cases_file, store_url, "--json")
     run_id = json.loads(out)["run_id"]
-    code, _, err = _run(
-        "run",
-        "--skills",
-        str(tmp_path / "missing"),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-    )
+    code, _, err = _run_suite(tmp_path / "missing", cases_file, store_url)
     assert code == 2
     assert "no such skills folder" in err
-    code, _, err = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-        "--label",
-        "oops",
-    )
+    code, _, err = _run_suite(skills_dir, cases_file, store_url, "--label", "oops")
     assert code == 2
     assert "--label: label: 'oops' is not key=value" in err
     with open_store(store_url) as store:
@@ -207,18 +153,7 @@ def test_validate_reports_counts_or_the_first_problem(
 def test_runs_show_export_import_and_junit(
     skills_dir: Path, cases_file: Path, store_url: str, tmp_path: Path
 ) -> None:
-    _, out, _ = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(cases_file),
-        "--store",
-        store_url,
-        "--json",
-        "--repeat",
-        "2",
-    )
+    _, out, _ = _run_suite(skills_dir, cases_file, store_url, "--json", "--repeat", "2")
     run_id = json.loads(out)["run_id"]
 
     code, out, _ = _run("runs", "--store", store_url, "--json")
@@ -262,22 +197,11 @@ def test_trigger_eval_sets_run_with_their_skill(
             ]
         )
     )
-    code, _, err = _run(
-        "run", "--skills", str(skills_dir), "--cases", str(evals), "--store", store_url
-    )
+    code, _, err = _run_suite(skills_dir, evals, store_url)
     assert code == 2
     assert "--trigger-skill" in err
-    code, out, _ = _run(
-        "run",
-        "--skills",
-        str(skills_dir),
-        "--cases",
-        str(evals),
-        "--trigger-skill",
-        "jira-search",
-        "--store",
-        store_url,
-        "--json",
+    code, out, _ = _run_suite(
+        skills_dir, evals, store_url, "--trigger-skill", "jira-search", "--json"
     )
     assert code == 0
     report = json.loads(out)
@@ -315,18 +239,7 @@ def test_a_whole_run_and_resume_work_on_postgresql(skills_dir: Path, cases_file:
     if not base_url:
         pytest.skip(f"needs {POSTGRES_URL_VARIABLE} (see .ci/postgres.sh)")
     with postgres_schema_url(base_url) as url:
-        code, out, err = _run(
-            "run",
-            "--skills",
-            str(skills_dir),
-            "--cases",
-            str(cases_file),
-            "--store",
-            url,
-            "--json",
-            "--repeat",
-            "2",
-        )
+        code, out, err = _run_suite(skills_dir, cases_file, url, "--json", "--repeat", "2")
         assert code == 0, err
         report = json.loads(out)
         assert report["attempts"] == 8

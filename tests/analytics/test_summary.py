@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pytest
@@ -17,37 +15,7 @@ from routelens.analytics.summary import (
     summary_as_dict,
 )
 from routelens.store.records import AttemptRecord, Verdict
-
-STARTED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def make_attempt(
-    case_id: str = "case-1",
-    verdict: Verdict = Verdict.PASS,
-    *,
-    expected: str | None = "deploy",
-    actual: str | None = None,
-    **overrides: Any,
-) -> AttemptRecord:
-    """An attempt with sensible defaults; a passing one routes to the expected skill."""
-    if actual is None and verdict is Verdict.PASS:
-        actual = expected
-    fields: dict[str, Any] = {
-        "run_id": "run-1",
-        "case_id": case_id,
-        "repeat_index": 0,
-        "category": "core",
-        "input": "ship it",
-        "expected_skill": expected,
-        "actual_skill": actual,
-        "verdict": verdict,
-        "asked_clarification": False,
-        "started_at": STARTED,
-        "finished_at": STARTED,
-        "latency_s": 1.0,
-    }
-    fields.update(overrides)
-    return AttemptRecord(**fields)
+from tests.factories import make_attempt
 
 
 def test_counts_and_accuracy_exclude_errors() -> None:

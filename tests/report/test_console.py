@@ -3,64 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
 from routelens.report.console import render_run_summary, render_runs_table
-from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
+from routelens.store.records import AttemptRecord, RunStatus, Verdict
+from tests.factories import make_attempt, make_run
 
-STARTED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 GREEN = "#008000"
 RED = "#800000"
 TIMES = "\N{MULTIPLICATION SIGN}"
-
-
-def make_run(run_id: str = "run-1", **overrides: Any) -> RunRecord:
-    """A completed run with fixed hashes."""
-    fields: dict[str, Any] = {
-        "run_id": run_id,
-        "started_at": STARTED,
-        "router": "anthropic",
-        "model": "claude-test",
-        "skills_hash": "0123456789abcdef0123",
-        "suite_hash": "feed",
-        "suite_name": "smoke",
-        "status": RunStatus.COMPLETED,
-    }
-    fields.update(overrides)
-    return RunRecord(**fields)
-
-
-def make_attempt(
-    case_id: str,
-    verdict: Verdict = Verdict.PASS,
-    *,
-    expected: str | None = "deploy",
-    actual: str | None = None,
-    **overrides: Any,
-) -> AttemptRecord:
-    """An attempt of run-1; a passing one routes to the expected skill."""
-    if actual is None and verdict is Verdict.PASS:
-        actual = expected
-    fields: dict[str, Any] = {
-        "run_id": "run-1",
-        "case_id": case_id,
-        "repeat_index": 0,
-        "category": "core",
-        "input": "ship it",
-        "expected_skill": expected,
-        "actual_skill": actual,
-        "verdict": verdict,
-        "asked_clarification": False,
-        "started_at": STARTED,
-        "finished_at": STARTED,
-        "latency_s": 1.0,
-    }
-    fields.update(overrides)
-    return AttemptRecord(**fields)
 
 
 def new_console() -> Console:

@@ -3,53 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from routelens.report.junit import write_junit_xml
-from routelens.store.records import AttemptRecord, RunRecord, Verdict
+from routelens.store.records import AttemptRecord, Verdict
+from tests.factories import make_attempt, make_run
 
-STARTED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-RUN = RunRecord(
-    run_id="run-42",
-    started_at=STARTED,
-    router="anthropic",
-    model="claude-test",
-    skills_hash="abc123",
-    suite_hash="feed",
-    suite_name="smoke",
-)
-
-
-def make_attempt(
-    case_id: str,
-    repeat_index: int = 0,
-    verdict: Verdict = Verdict.PASS,
-    *,
-    expected: str | None = "deploy",
-    actual: str | None = None,
-    **overrides: Any,
-) -> AttemptRecord:
-    """An attempt of run-42; a passing one routes to the expected skill."""
-    if actual is None and verdict is Verdict.PASS:
-        actual = expected
-    fields: dict[str, Any] = {
-        "run_id": "run-42",
-        "case_id": case_id,
-        "repeat_index": repeat_index,
-        "category": "core",
-        "input": "ship it",
-        "expected_skill": expected,
-        "actual_skill": actual,
-        "verdict": verdict,
-        "asked_clarification": False,
-        "started_at": STARTED,
-        "finished_at": STARTED,
-        "latency_s": 1.0,
-    }
-    fields.update(overrides)
-    return AttemptRecord(**fields)
+RUN = make_run("run-42", skills_hash="abc123")
 
 
 def write_and_parse(tmp_path: Path, attempts: list[AttemptRecord]) -> ET.Element:
@@ -96,10 +56,10 @@ def test_suite_counts_time_and_properties(tmp_path: Path) -> None:
 
 def test_testcases_are_ordered_by_case_then_repeat(tmp_path: Path) -> None:
     attempts = [
-        make_attempt("b", 1),
-        make_attempt("a", 10),
-        make_attempt("b", 0),
-        make_attempt("a", 2, category="edge", latency_s=2.5),
+        make_attempt("b", repeat_index=1),
+        make_attempt("a", repeat_index=10),
+        make_attempt("b", repeat_index=0),
+        make_attempt("a", repeat_index=2, category="edge", latency_s=2.5),
     ]
 
     cases = only_suite(write_and_parse(tmp_path, attempts)).findall("testcase")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from routelens.analytics.summary import summarize_attempts
 from routelens.runner.gate import evaluate_gate
 from routelens.store.records import AttemptRecord, Verdict
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+from tests.factories import make_attempt
 
 
 def attempts(passed: int, failed: int, errors: int) -> list[AttemptRecord]:
     verdicts = [Verdict.PASS] * passed + [Verdict.FAIL] * failed + [Verdict.ERROR] * errors
-    return [
-        AttemptRecord("r", f"C{i}", 0, "direct", "x", "a", "a", v, False, T0, T0, 0.1)
-        for i, v in enumerate(verdicts)
-    ]
+    return [make_attempt(f"C{i}", verdict) for i, verdict in enumerate(verdicts)]
 
 
 def test_no_threshold_means_no_gate() -> None:

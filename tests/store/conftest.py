@@ -10,7 +10,6 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,12 @@ from routelens.store import (
     RunCaseRecord,
     RunRecord,
     RunSkillRecord,
+    RunStatus,
     Store,
-    Verdict,
     open_store,
 )
 from routelens.store.sqlstore import parse_store_url
+from tests import factories
 
 POSTGRES_URL_VARIABLE = "ROUTELENS_TEST_POSTGRES_URL"
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -92,60 +92,56 @@ def store(store_factory: StoreFactory) -> Store:
 
 
 def build_run(run_id: str = "run-1", **changes: Any) -> RunRecord:
-    """A run record with plausible values; `changes` override fields."""
-    run = RunRecord(
-        run_id=run_id,
-        started_at=T0,
-        router="function",
-        model="claude-test",
-        skills_hash="skills-hash",
-        suite_hash="suite-hash",
-        suite_name="golden",
-        suite_version="1.0",
-        skills_dir="examples/skills",
-        cases_path="examples/cases.yaml",
-        git_commit="abc123",
-        git_branch="main",
-        environment="ci",
-        labels={"team": "routing", "ticket": "RL-1"},
-        settings={"repeats": 3, "temperature": 0.1, "nested": {"a": [1, 2.5, None]}},
-    )
-    return replace(run, **changes)
+    """A still-running run with every optional field filled in; `changes` override fields."""
+    fields: dict[str, Any] = {
+        "started_at": T0,
+        "router": "function",
+        "skills_hash": "skills-hash",
+        "suite_hash": "suite-hash",
+        "suite_name": "golden",
+        "suite_version": "1.0",
+        "skills_dir": "examples/skills",
+        "cases_path": "examples/cases.yaml",
+        "git_commit": "abc123",
+        "git_branch": "main",
+        "environment": "ci",
+        "labels": {"team": "routing", "ticket": "RL-1"},
+        "settings": {"repeats": 3, "temperature": 0.1, "nested": {"a": [1, 2.5, None]}},
+        "status": RunStatus.RUNNING,
+    }
+    return factories.make_run(run_id, **(fields | changes))
 
 
 def build_attempt(
     case_id: str = "case-1", repeat_index: int = 0, run_id: str = "run-1", **changes: Any
 ) -> AttemptRecord:
-    """An attempt record with plausible values; `changes` override fields."""
-    attempt = AttemptRecord(
-        run_id=run_id,
-        case_id=case_id,
-        repeat_index=repeat_index,
-        category="direct",
-        input="deploy the app to staging",
-        expected_skill="deploy",
-        actual_skill="deploy",
-        verdict=Verdict.PASS,
-        asked_clarification=False,
-        started_at=T0 + timedelta(seconds=1),
-        finished_at=T0 + timedelta(seconds=2, microseconds=345678),
-        latency_s=1.345678,
-        worker_id=1,
-        sequence_number=0,
-        retries=1,
-        retry_wait_s=0.5,
-        input_tokens=1200,
-        output_tokens=34,
-        cache_read_tokens=1000,
-        cache_write_tokens=0,
-        cost_usd=0.0012345,
-        confidence=0.9,
-        response_text="I'll use the deploy skill.",
-        response_model="claude-test-2024",
-        expected_skill_hash="h-deploy",
-        actual_skill_hash="h-deploy",
+    """A passing `deploy` attempt with every optional field filled in; `changes` override fields.
+
+    Unlike `factories.make_attempt`, the routed skill stays `deploy` whatever the verdict.
+    """
+    fields: dict[str, Any] = {
+        "category": "direct",
+        "input": "deploy the app to staging",
+        "actual_skill": "deploy",
+        "started_at": T0 + timedelta(seconds=1),
+        "finished_at": T0 + timedelta(seconds=2, microseconds=345678),
+        "latency_s": 1.345678,
+        "worker_id": 1,
+        "retries": 1,
+        "retry_wait_s": 0.5,
+        "input_tokens": 1200,
+        "output_tokens": 34,
+        "cache_read_tokens": 1000,
+        "cost_usd": 0.0012345,
+        "confidence": 0.9,
+        "response_text": "I'll use the deploy skill.",
+        "response_model": "claude-test-2024",
+        "expected_skill_hash": "h-deploy",
+        "actual_skill_hash": "h-deploy",
+    }
+    return factories.make_attempt(
+        case_id, repeat_index=repeat_index, run_id=run_id, **(fields | changes)
     )
-    return replace(attempt, **changes)
 
 
 def build_skill(name: str, run_id: str = "run-1") -> RunSkillRecord:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -19,21 +18,24 @@ from routelens.report.console import render_run_summary, render_runs_table
 from routelens.report.junit import write_junit_xml
 from routelens.report.progress import RunProgress
 from routelens.report.run_json import run_report_dict
-from routelens.routers.registry import make_router
 from routelens.runner.engine import plan_work
 from routelens.runner.gate import evaluate_gate
-from routelens.runner.session import (
-    RunSettings,
-    create_run,
-    execute_run,
-    load_resumable_run,
+from routelens.runner.launch import RunFlags, prepare_new_run, prepare_resumed_run
+from routelens.runner.session import execute_run
+from routelens.store import (
+    DEFAULT_STORE_URL,
+    RunStatus,
+    Store,
+    export_run_jsonl,
+    import_jsonl,
+    open_store,
 )
-from routelens.store import DEFAULT_STORE_URL, Store, export_run_jsonl, import_jsonl, open_store
 from routelens.suite.cases import load_case_suite
 from routelens.suite.skills import load_skill_set
 
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_STOPPED_BY_BUDGET = 3
 EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
@@ -105,16 +107,6 @@ def parse_router_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def _require(value: Path | None, flag: str) -> Path:
-    if value is None:
-        raise InputError(
-            "routelens run",
-            f"{flag} is required (or set it in routelens.toml)",
-            field=flag.removeprefix("--"),
-        )
-    return value
-
-
 @app.command()
 @reports_input_errors
 def run(
@@ -142,6 +134,12 @@ def run(
     max_error_rate: Annotated[
         float | None, typer.Option(min=0, max=1, help="Gate: exit 1 above this error rate.")
     ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Stop scheduling before the run's cost passes this many USD (resumable)."
+        ),
+    ] = None,
     resume: Annotated[str | None, typer.Option(help="Run only what RUN_ID is missing.")] = None,
     retry_errors: Annotated[bool, typer.Option(help="With --resume: redo error attempts.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
@@ -150,45 +148,27 @@ def run(
 ) -> None:
     """Run a routing suite and print the summary; exit 1 when the gate fails."""
     config = load_config(config_path)
+    flags = RunFlags(
+        skills=skills,
+        cases=cases,
+        router=router,
+        model=model,
+        repeat=repeat,
+        concurrency=concurrency,
+        timeout_s=timeout,
+        max_cost_usd=max_cost,
+        labels=parse_labels(label or []),
+        environment=environment,
+        router_options=parse_router_options(router_option or []),
+        trigger_skill=trigger_skill,
+    )
     with _open(store, config) as opened:
         if resume is not None:
-            resumable = load_resumable_run(opened, resume, skills)
-            settings = resumable.settings
-            options = {
-                **config.options_for(settings.router),
-                **settings.router_options,
-                **parse_router_options(router_option or []),
-            }
-            active_router = make_router(settings.router, settings.model, options)
-            run_record, skill_set, case_list = resumable.run, resumable.skills, resumable.cases
+            prepared = prepare_resumed_run(opened, config, resume, flags)
         else:
-            skill_set = load_skill_set(_require(skills or config.skills, "--skills"))
-            suite = load_case_suite(
-                _require(cases or config.cases, "--cases"), skill_set, trigger_skill=trigger_skill
-            )
-            router_name = router or config.router
-            settings = RunSettings(
-                router=router_name,
-                model=model or config.model,
-                repeat=repeat or config.repeat,
-                concurrency=concurrency or config.concurrency,
-                timeout_s=timeout or config.timeout_s,
-                router_options={
-                    **config.options_for(router_name),
-                    **parse_router_options(router_option or []),
-                },
-            )
-            active_router = make_router(settings.router, settings.model, settings.router_options)
-            settings = replace(settings, model=settings.model or active_router.model)
-            run_record = create_run(
-                opened,
-                skill_set,
-                suite,
-                settings,
-                labels={**config.labels, **parse_labels(label or [])},
-                environment=environment or config.environment,
-            )
-            case_list = suite.cases
+            prepared = prepare_new_run(opened, config, flags)
+        run_record, skill_set, case_list = prepared.run, prepared.skills, prepared.cases
+        settings, active_router = prepared.settings, prepared.router
         pending = len(plan_work(case_list, settings.repeat, opened.attempt_keys(run_record.run_id)))
         with RunProgress(pending, Console(stderr=True)) as progress:
             outcome = execute_run(
@@ -217,6 +197,13 @@ def run(
         render_run_summary(console, outcome.run, summary, slo=config.slo)
         for reason in gate.reasons:
             console.print(f"[red]Gate failed:[/] {reason}")
+    if outcome.run.status is RunStatus.STOPPED_BY_BUDGET:
+        typer.echo(
+            f"routelens: stopped by budget (--max-cost); continue with: routelens run --resume "
+            f"{outcome.run.run_id} --max-cost <higher>",
+            err=True,
+        )
+        raise typer.Exit(EXIT_STOPPED_BY_BUDGET)
     if outcome.interrupted:
         typer.echo(
             f"routelens: interrupted; continue with: routelens run --resume {outcome.run.run_id}",

@@ -37,10 +37,12 @@ class RoutelensConfig(BaseModel):
     min_accuracy: float | None = Field(default=None, ge=0, le=1, strict=True)
     max_error_rate: float = Field(default=0.05, ge=0, le=1, strict=True)
     daily_budget_usd: float = Field(default=25.0, ge=0, strict=True)
+    max_cost_usd: float | None = Field(default=None, ge=0, strict=True)
     alert_channel: Literal["slack", "pagerduty", "email"] = "slack"
     environment: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     router_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    pricing: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     def options_for(self, router: str) -> dict[str, Any]:
         """The `[router_options.<router>]` table, or nothing."""

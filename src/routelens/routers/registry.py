@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from routelens.errors import InputError
@@ -13,21 +14,56 @@ from routelens.routers.local import LOCAL_ROUTER_NAME, LocalRouter, LocalRouterS
 RouterFactory = Callable[..., Router]
 
 
-def _local(model: str | None, options: Mapping[str, Any]) -> Router:
-    known = LocalRouterSettings.__dataclass_fields__
+@dataclass(frozen=True)
+class RouterContext:
+    """What a run tells its router besides the options: concurrency and price overrides."""
+
+    concurrency: int = 4
+    pricing: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def _check_options(router: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
+    known = sorted(known)
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise InputError(
             "router options",
-            f"unknown option(s) for the local router: "
+            f"unknown option(s) for the {router} router: "
             f"{', '.join(unknown)} (known: {', '.join(known)})",
             field=unknown[0],
         )
+
+
+def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
+    from routelens.routers.anthropic_router import AnthropicRouter
+    from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
+    from routelens.routers.pricing import load_price_table
+    from routelens.routers.retry import RetryPolicy
+
+    direct = {"api_key", "base_url", "max_tokens", "temperature", "timeout_s", "seed"}
+    _check_options("anthropic", options, direct | {"max_retries", "max_concurrency"})
+    limiter = AdaptiveLimiter(
+        LimiterSettings(max_concurrency=int(options.get("max_concurrency", context.concurrency)))
+    )
+    return AnthropicRouter(
+        model,
+        retry_policy=RetryPolicy(max_retries=int(options.get("max_retries", 4))),
+        limiter=limiter,
+        prices=load_price_table(context.pricing),
+        **{key: value for key, value in options.items() if key in direct},
+    )
+
+
+def _local(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
+    _check_options("local", options, LocalRouterSettings.__dataclass_fields__)
     return LocalRouter(LocalRouterSettings(**options), model=model)
 
 
-BUILT_IN_ROUTERS: dict[str, Callable[[str | None, Mapping[str, Any]], Router]] = {
+RouterBuilder = Callable[[str | None, Mapping[str, Any], RouterContext], Router]
+
+BUILT_IN_ROUTERS: dict[str, RouterBuilder] = {
     LOCAL_ROUTER_NAME: _local,
+    "anthropic": _anthropic,
 }
 
 
@@ -46,13 +82,16 @@ def _import_factory(spec: str) -> RouterFactory:
 
 
 def make_router(
-    name: str, model: str | None = None, options: Mapping[str, Any] | None = None
+    name: str,
+    model: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    context: RouterContext | None = None,
 ) -> Router:
     """A router by built-in name, or `module:factory` called as `factory(model=..., **options)`."""
     options = dict(options or {})
     builder = BUILT_IN_ROUTERS.get(name)
     if builder is not None:
-        return builder(model, options)
+        return builder(model, options, context or RouterContext())
     if ":" in name:
         router = _import_factory(name)(model=model, **options)
         if not isinstance(router, Router):

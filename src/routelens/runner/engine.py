@@ -67,10 +67,25 @@ class AttemptExecutor:
     first_sequence_number: int = 0
     observer: AttemptObserver | None = None
     replace_existing: bool = False
+    max_cost_usd: float | None = None
+    spent_usd: float = 0.0
+    largest_attempt_cost_usd: float = 0.0
 
     def __post_init__(self) -> None:
         self._sequence = itertools.count(self.first_sequence_number)
         self.attempts_made = 0
+        self.in_flight = 0
+        self.stopped_by_budget = False
+
+    def budget_allows_another(self) -> bool:
+        """Whether one more attempt fits the budget, counting those in flight at the
+        largest cost one attempt has had (a cautious estimate: a run stops early, never over)."""
+        if self.max_cost_usd is None:
+            return True
+        if self.spent_usd >= self.max_cost_usd:
+            return False
+        committed = (self.in_flight + 1) * self.largest_attempt_cost_usd
+        return self.spent_usd + committed <= self.max_cost_usd
 
     def _request(self, case: Case) -> RouteRequest:
         return RouteRequest(
@@ -111,6 +126,8 @@ class AttemptExecutor:
         )
         self.store.record_attempt(attempt, replace=self.replace_existing)
         self.attempts_made += 1
+        self.spent_usd += attempt.cost_usd
+        self.largest_attempt_cost_usd = max(self.largest_attempt_cost_usd, attempt.cost_usd)
         (self.observer or _NoObserver()).attempt_finished(attempt)
         return attempt
 
@@ -188,7 +205,14 @@ class AttemptExecutor:
                     item = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await self.attempt(item, worker_id)
+                if not self.budget_allows_another():
+                    self.stopped_by_budget = True
+                    return
+                self.in_flight += 1
+                try:
+                    await self.attempt(item, worker_id)
+                finally:
+                    self.in_flight -= 1
                 # yield even when the router never awaits, so Ctrl-C stops the run promptly
                 await asyncio.sleep(0)
                 current = asyncio.current_task()

@@ -32,6 +32,7 @@ class RunSettings:
     repeat: int = 1
     concurrency: int = 4
     timeout_s: float | None = 120.0
+    max_cost_usd: float | None = None
     router_options: dict[str, Any] = field(default_factory=dict)
 
     def storable(self) -> dict[str, Any]:
@@ -177,12 +178,15 @@ def execute_run(
         first_sequence_number=max((a.sequence_number for a in previous), default=-1) + 1,
         observer=observer,
         replace_existing=retry_errors,
+        max_cost_usd=settings.max_cost_usd,
+        spent_usd=sum(a.cost_usd for a in previous),
+        largest_attempt_cost_usd=max((a.cost_usd for a in previous), default=0.0),
     )
     store.set_run_status(run.run_id, RunStatus.RUNNING)
     status = RunStatus.FAILED
     try:
         asyncio.run(_execute(executor, items, settings.concurrency, router))
-        status = RunStatus.COMPLETED
+        status = RunStatus.STOPPED_BY_BUDGET if executor.stopped_by_budget else RunStatus.COMPLETED
     except KeyboardInterrupt:
         status = RunStatus.INTERRUPTED
     finally:

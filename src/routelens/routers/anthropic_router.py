@@ -1,0 +1,224 @@
+"""The `anthropic` router: the Messages API through the official SDK, as Claude Code asks it.
+
+One request per attempt: the routing instructions and an `<available_skills>` block as the
+system prompt (the block marked `cache_control` so repeated calls read it from the prompt
+cache), a `Skill` tool whose input is an enum of the skill names, and the conversation. The
+route is the first `Skill` tool call; a text answer that asks something is a clarification.
+The SDK's own retries are off: `call_with_retries` retries, paces and records instead.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from routelens.errors import InputError
+from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
+from routelens.routers.limits import (
+    AdaptiveLimiter,
+    LimiterSettings,
+    RateLimitSnapshot,
+    parse_rate_limit_headers,
+)
+from routelens.routers.pricing import PriceTable, load_price_table
+from routelens.routers.prompt import (
+    ROUTING_INSTRUCTIONS,
+    SKILL_TOOL_DESCRIPTION,
+    SKILL_TOOL_NAME,
+    available_skills_block,
+    conversation,
+    skill_input_schema,
+    text_answer,
+)
+from routelens.routers.retry import ApiFailure, RetryPolicy, call_with_retries
+
+ANTHROPIC_ROUTER_NAME = "anthropic"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_MAX_TOKENS = 256
+
+try:  # the SDK is an optional extra: pip install 'routelens[anthropic]'
+    import anthropic
+except ImportError:  # pragma: no cover - exercised only without the extra
+    anthropic = None  # type: ignore[assignment]
+
+
+def _require_sdk() -> None:
+    if anthropic is None:
+        raise InputError(
+            "--router",
+            "the anthropic router needs the SDK: pip install 'routelens[anthropic]'",
+            field="router",
+        )
+
+
+def classify_anthropic_error(error: Exception) -> ApiFailure:
+    """Map an SDK exception to a retryable or fatal failure with its error type."""
+    now = datetime.now(UTC)
+    if isinstance(error, anthropic.APITimeoutError):
+        return ApiFailure("the API did not answer in time", error_type="timeout", retryable=True)
+    if isinstance(error, anthropic.APIConnectionError):
+        return ApiFailure(
+            "the connection to the API failed", error_type="connection_error", retryable=True
+        )
+    if isinstance(error, anthropic.APIStatusError):
+        status = error.status_code
+        snapshot = parse_rate_limit_headers(dict(error.response.headers), now)
+        error_type = (
+            getattr(error, "type", None) or _body_error_type(error.body) or (f"http_{status}")
+        )
+        retryable = status in (408, 409, 429, 529) or status >= 500
+        message = getattr(error, "api_message", None) or f"HTTP {status}"
+        return ApiFailure(
+            f"{error_type}: {message}",
+            error_type=error_type,
+            retryable=retryable,
+            http_status=status,
+            snapshot=snapshot,
+        )
+    return ApiFailure(str(error), error_type=type(error).__name__, retryable=False)
+
+
+def _body_error_type(body: object) -> str | None:
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("type"), str):
+            return str(inner["type"])
+    return None
+
+
+class AnthropicRouter:
+    """Routes through the Messages API; usage, cost and rate limits are recorded per attempt.
+
+    >>> router = AnthropicRouter(model="claude-sonnet-4-5")  # ANTHROPIC_API_KEY from the env
+    """
+
+    name = ANTHROPIC_ROUTER_NAME
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float | None = None,
+        timeout_s: float = 60.0,
+        retry_policy: RetryPolicy | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        prices: PriceTable | None = None,
+        seed: int | None = None,
+    ) -> None:
+        _require_sdk()
+        self.model: str | None = model or DEFAULT_ANTHROPIC_MODEL
+        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not key:
+            raise InputError(
+                "ANTHROPIC_API_KEY",
+                "no API key: set ANTHROPIC_API_KEY (or api_key under [router_options.anthropic])",
+                field="api_key",
+            )
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=base_url or os.environ.get("ANTHROPIC_BASE_URL") or None,
+            max_retries=0,
+            timeout=timeout_s,
+        )
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.limiter = limiter or AdaptiveLimiter(LimiterSettings())
+        self.prices = prices or load_price_table()
+        self._rng = random.Random(seed)
+
+    def request_body(self, request: RouteRequest) -> dict[str, Any]:
+        """The Messages API request for one attempt (without model-independent headers)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": [
+                {"type": "text", "text": ROUTING_INSTRUCTIONS},
+                {
+                    "type": "text",
+                    "text": available_skills_block(request.skills),
+                    "cache_control": {"type": "ephemeral"},
+                },
+            ],
+            "tools": [
+                {
+                    "name": SKILL_TOOL_NAME,
+                    "description": SKILL_TOOL_DESCRIPTION,
+                    "input_schema": skill_input_schema(request.skills),
+                }
+            ],
+            "tool_choice": {"type": "auto"},
+            "messages": [
+                {"role": turn.role, "content": turn.content} for turn in conversation(request)
+            ],
+        }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
+
+    async def _call_once(self, body: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:
+        try:
+            raw = await self._client.messages.with_raw_response.create(**body)
+        except anthropic.APIError as error:
+            raise classify_anthropic_error(error) from None
+        snapshot = parse_rate_limit_headers(dict(raw.headers))
+        return raw.parse(), snapshot
+
+    async def route(self, request: RouteRequest) -> RouteResult:
+        """One routed attempt, retried on 429/529/5xx/timeouts within the retry policy."""
+        body = self.request_body(request)
+        message, stats = await call_with_retries(
+            lambda: self._call_once(body),
+            limiter=self.limiter,
+            policy=self.retry_policy,
+            rng=self._rng,
+        )
+        usage = message.usage
+        tokens = TokenUsage(
+            input=usage.input_tokens,
+            output=usage.output_tokens,
+            cache_read=usage.cache_read_input_tokens or 0,
+            cache_write=usage.cache_creation_input_tokens or 0,
+        )
+        measured: dict[str, Any] = {
+            "tokens": tokens,
+            "cost_usd": self.prices.cost_usd(message.model or self.model, tokens) or 0.0,
+            "latency_s": stats.api_latency_s,
+            "retries": stats.retry_count,
+            "retry_wait_s": stats.retry_wait_s,
+            "http_status": 200,
+            "response_model": message.model,
+        }
+        texts: list[str] = []
+        tool_calls: list[str] = []
+        for block in message.content:
+            if block.type == "tool_use":
+                tool_calls.append(f"{block.name}({_compact(block.input)})")
+                if block.name == SKILL_TOOL_NAME and isinstance(block.input, dict):
+                    skill = block.input.get("skill")
+                    return RouteResult(
+                        skill=str(skill) if skill is not None else None,
+                        response_text="\n".join(texts),
+                        tool_calls=tuple(tool_calls),
+                        **measured,
+                    )
+            elif block.type == "text":
+                texts.append(block.text)
+        return replace(text_answer("\n".join(texts), **measured), tool_calls=tuple(tool_calls))
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()
+
+
+def _compact(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items())
+    return str(value)

@@ -22,3 +22,12 @@ def slow_router(model: str | None = None, delay_s: float = 0.2, **_: Any) -> Fun
 def not_a_router(model: str | None = None, **_: Any) -> object:
     """Returns something that is not a Router, to test the registry's check."""
     return object()
+
+
+def priced_router(model: str | None = None, cost_usd: float = 0.01, **_: Any) -> FunctionRouter:
+    """Routes to the first skill at a fixed cost per attempt."""
+
+    def answer(request: RouteRequest) -> RouteResult:
+        return RouteResult(skill=request.skills.skills[0].name, cost_usd=cost_usd)
+
+    return FunctionRouter(answer, name="priced", model=model or "priced-1")

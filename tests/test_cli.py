@@ -247,3 +247,32 @@ def test_a_whole_run_and_resume_work_on_postgresql(skills_dir: Path, cases_file:
         assert code == 0, err
         assert json.loads(out)["attempts"] == 8  # nothing was missing, nothing added
         assert "routelens:routelens@" not in out + err  # the password is never shown
+
+
+def test_max_cost_stops_the_run_with_exit_3_and_resume_finishes_it(
+    skills_dir: Path, cases_file: Path, store_url: str
+) -> None:
+    code, out, err = _run_suite(
+        skills_dir,
+        cases_file,
+        store_url,
+        "--router",
+        "tests.support_routers:priced_router",
+        "--repeat",
+        "3",
+        "--concurrency",
+        "1",
+        "--max-cost",
+        "0.05",
+        "--json",
+    )
+    assert code == 3
+    report = json.loads(out)
+    assert report["status"] == "stopped-by-budget"
+    assert report["attempts"] == 5 and report["cost_usd"] == pytest.approx(0.05)
+    assert f"--resume {report['run_id']} --max-cost" in err
+    code, out, err = _run(
+        "run", "--resume", report["run_id"], "--max-cost", "1", "--store", store_url, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["attempts"] == 12

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,43 @@ def test_resume_refuses_when_the_skills_changed(
     assert raised.value.field == "skills_hash"
     with pytest.raises(InputError, match="no run 'missing'"):
         load_resumable_run(store, "missing")
+
+
+def test_budget_stops_scheduling_before_the_cost_would_pass_it_and_resume_goes_on(
+    store: Store, small_skills: SkillSet, small_suite: CaseSuite
+) -> None:
+    settings = RunSettings(router="function", repeat=3, concurrency=1, max_cost_usd=0.035)
+    priced = FunctionRouter(lambda r: RouteResult(skill="jira-issue", cost_usd=0.01))
+    run = create_run(store, small_skills, small_suite, settings)
+    first = execute_run(store, run, small_skills, small_suite.cases, priced, settings)
+    assert first.run.status is RunStatus.STOPPED_BY_BUDGET
+    spent = sum(a.cost_usd for a in store.attempts(run.run_id))
+    assert first.attempts_made == 3 and spent <= 0.035
+
+    same_budget = execute_run(store, run, small_skills, small_suite.cases, priced, settings)
+    assert same_budget.attempts_made == 0  # the budget covers the whole run, not each call
+
+    raised = replace(settings, max_cost_usd=1.0)
+    second = execute_run(store, run, small_skills, small_suite.cases, priced, raised)
+    assert second.run.status is RunStatus.COMPLETED
+    assert second.attempts_made == 9
+    assert len(store.attempt_keys(run.run_id)) == 12
+
+
+def test_concurrent_workers_stay_within_the_budget(
+    store: Store, small_skills: SkillSet, small_suite: CaseSuite
+) -> None:
+    async def priced(request: RouteRequest) -> RouteResult:
+        await asyncio.sleep(0.01)
+        return RouteResult(skill="jira-issue", cost_usd=0.01)
+
+    settings = RunSettings(router="function", repeat=10, concurrency=4, max_cost_usd=0.2)
+    run = create_run(store, small_skills, small_suite, settings)
+    outcome = execute_run(
+        store, run, small_skills, small_suite.cases, FunctionRouter(priced), settings
+    )
+    spent = sum(a.cost_usd for a in store.attempts(run.run_id))
+    assert outcome.run.status is RunStatus.STOPPED_BY_BUDGET
+    # attempts in flight are counted at the largest cost seen, so the total never passes it
+    assert spent <= 0.2 + 1e-9
+    assert outcome.attempts_made >= 16

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from routelens.errors import InputError
-from routelens.routers.base import RouteRequest, RouteResult, RouterError, TokenUsage
+from routelens.routers.base import RouteRequest, RouterError, RouteResult, TokenUsage
 from routelens.suite.models import SkillSet
 
 CLAUDE_CODE_ROUTER_NAME = "claude-code"
@@ -33,6 +33,7 @@ CLI_ERROR_TYPE = "cli_error"
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_CHARS = 300
 STDERR_LINES_KEPT = 20
+STDERR_WAIT_S = 1.0
 # tool input fields that say what a call does, in the order they are tried
 TOOL_ARGUMENT_KEYS = ("command", "file_path", "path", "pattern", "url", "query", "prompt")
 _FINISHED_SKILL_FIELD = re.compile(r'"(skill|command|name)"\s*:\s*("(?:[^"\\]|\\.)*")')
@@ -132,7 +133,7 @@ def build_prompt(request: RouteRequest) -> str:
 
 
 def install_skills(skills: SkillSet, project: Path) -> list[Path]:
-    """Copy each skill's folder to `project/.claude/skills/<folder>/`; returns the SKILL.md files."""
+    """Copy each skill folder to `project/.claude/skills/<folder>/`; returns the SKILL.md files."""
     installed: list[Path] = []
     root = project / ".claude" / "skills"
     for skill in skills.skills:
@@ -172,8 +173,7 @@ def _partial_skill_name(partial_json: str) -> str | None:
         parsed = json.loads(partial_json)
     except json.JSONDecodeError:
         match = _FINISHED_SKILL_FIELD.search(partial_json)
-        name = json.loads(match.group(2)) if match else None
-        return name.strip().removeprefix("/") or None if isinstance(name, str) else None
+        parsed = {match.group(1): json.loads(match.group(2))} if match else {}
     return skill_name_in(parsed) if isinstance(parsed, dict) else None
 
 
@@ -429,7 +429,8 @@ class ClaudeCodeRouter:
                 decided_at = await self._read(process, stream)
                 if decided_at is None or not self.settings.stop_early:
                     await process.wait()
-                    await stderr_task
+                    with contextlib.suppress(TimeoutError):  # for the last stderr line
+                        await asyncio.wait_for(stderr_task, STDERR_WAIT_S)
         except TimeoutError:
             raise RouterError(
                 f"claude gave no route within {self.settings.timeout_s:g} s; process killed",
@@ -452,7 +453,9 @@ class ClaudeCodeRouter:
             await process.stdin.drain()
         process.stdin.close()
 
-    async def _read(self, process: asyncio.subprocess.Process, stream: ClaudeStream) -> float | None:
+    async def _read(
+        self, process: asyncio.subprocess.Process, stream: ClaudeStream
+    ) -> float | None:
         """Feed stdout to `stream`; when the first tool call is seen, the time it was seen."""
         assert process.stdout is not None
         decided_at: float | None = None

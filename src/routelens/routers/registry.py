@@ -59,11 +59,18 @@ def _local(model: str | None, options: Mapping[str, Any], context: RouterContext
     return LocalRouter(LocalRouterSettings(**options), model=model)
 
 
+def _claude_code(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
+    from routelens.routers.claude_code import build_claude_code_router
+
+    return build_claude_code_router(model, options)
+
+
 RouterBuilder = Callable[[str | None, Mapping[str, Any], RouterContext], Router]
 
 BUILT_IN_ROUTERS: dict[str, RouterBuilder] = {
     LOCAL_ROUTER_NAME: _local,
     "anthropic": _anthropic,
+    "claude-code": _claude_code,
 }
 
 

@@ -269,7 +269,8 @@ def test_max_cost_stops_the_run_with_exit_3_and_resume_finishes_it(
     assert code == 3
     report = json.loads(out)
     assert report["status"] == "stopped-by-budget"
-    assert report["attempts"] == 5 and report["cost_usd"] == pytest.approx(0.05)
+    assert report["attempts"] == 5
+    assert report["cost_usd"] == pytest.approx(0.05)
     assert f"--resume {report['run_id']} --max-cost" in err
     code, out, err = _run(
         "run", "--resume", report["run_id"], "--max-cost", "1", "--store", store_url, "--json"

@@ -29,5 +29,6 @@ def test_config_overrides_and_adds_models() -> None:
         {"claude-sonnet-4-5": {"input": 2.0}, "house-model": {"input": 1.0, "output": 1.0}}
     )
     price = table.price_for("claude-sonnet-4-5")
-    assert price is not None and (price.input, price.output) == (2.0, 15.0)
+    assert price is not None
+    assert (price.input, price.output) == (2.0, 15.0)
     assert table.cost_usd("house-model", TokenUsage(input=1_000_000, output=1_000_000)) == 2.0

@@ -74,7 +74,8 @@ def test_exhausted_retries_raise_a_router_error_with_the_last_failure() -> None:
     with pytest.raises(RouterError) as raised:
         _run([server_error] * 3, RetryPolicy(max_retries=2), waits)
     assert (raised.value.error_type, raised.value.http_status) == ("api_error", 500)
-    assert raised.value.retries == 2 and len(waits) == 2
+    assert raised.value.retries == 2
+    assert len(waits) == 2
 
 
 def test_fatal_failures_do_not_retry() -> None:
@@ -82,4 +83,5 @@ def test_fatal_failures_do_not_retry() -> None:
     bad = ApiFailure("bad", error_type="invalid_request_error", retryable=False, http_status=400)
     with pytest.raises(RouterError) as raised:
         _run([bad, "never"], RetryPolicy(), waits)
-    assert raised.value.retries == 0 and waits == []
+    assert raised.value.retries == 0
+    assert waits == []

@@ -175,7 +175,8 @@ def test_budget_stops_scheduling_before_the_cost_would_pass_it_and_resume_goes_o
     first = execute_run(store, run, small_skills, small_suite.cases, priced, settings)
     assert first.run.status is RunStatus.STOPPED_BY_BUDGET
     spent = sum(a.cost_usd for a in store.attempts(run.run_id))
-    assert first.attempts_made == 3 and spent <= 0.035
+    assert first.attempts_made == 3
+    assert spent <= 0.035
 
     same_budget = execute_run(store, run, small_skills, small_suite.cases, priced, settings)
     assert same_budget.attempts_made == 0  # the budget covers the whole run, not each call

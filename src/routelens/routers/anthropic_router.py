@@ -13,7 +13,6 @@ import os
 import random
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from routelens.errors import InputError
@@ -34,7 +33,8 @@ from routelens.routers.prompt import (
     skill_input_schema,
     text_answer,
 )
-from routelens.routers.retry import ApiFailure, RetryPolicy, call_with_retries
+from routelens.routers.retry import RetryPolicy, call_with_retries
+from routelens.routers.sdk_errors import classify_sdk_error
 
 ANTHROPIC_ROUTER_NAME = "anthropic"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
@@ -53,41 +53,6 @@ def _require_sdk() -> None:
             "the anthropic router needs the SDK: pip install 'routelens[anthropic]'",
             field="router",
         )
-
-
-def classify_anthropic_error(error: Exception) -> ApiFailure:
-    """Map an SDK exception to a retryable or fatal failure with its error type."""
-    now = datetime.now(UTC)
-    if isinstance(error, anthropic.APITimeoutError):
-        return ApiFailure("the API did not answer in time", error_type="timeout", retryable=True)
-    if isinstance(error, anthropic.APIConnectionError):
-        return ApiFailure(
-            "the connection to the API failed", error_type="connection_error", retryable=True
-        )
-    if isinstance(error, anthropic.APIStatusError):
-        status = error.status_code
-        snapshot = parse_rate_limit_headers(dict(error.response.headers), now)
-        error_type = (
-            getattr(error, "type", None) or _body_error_type(error.body) or (f"http_{status}")
-        )
-        retryable = status in (408, 409, 429, 529) or status >= 500
-        message = getattr(error, "api_message", None) or f"HTTP {status}"
-        return ApiFailure(
-            f"{error_type}: {message}",
-            error_type=error_type,
-            retryable=retryable,
-            http_status=status,
-            snapshot=snapshot,
-        )
-    return ApiFailure(str(error), error_type=type(error).__name__, retryable=False)
-
-
-def _body_error_type(body: object) -> str | None:
-    if isinstance(body, dict):
-        inner = body.get("error")
-        if isinstance(inner, dict) and isinstance(inner.get("type"), str):
-            return str(inner["type"])
-    return None
 
 
 class AnthropicRouter:
@@ -167,7 +132,7 @@ class AnthropicRouter:
         try:
             raw = await self._client.messages.with_raw_response.create(**body)
         except anthropic.APIError as error:
-            raise classify_anthropic_error(error) from None
+            raise classify_sdk_error(error, anthropic) from None
         snapshot = parse_rate_limit_headers(dict(raw.headers))
         return raw.parse(), snapshot
 

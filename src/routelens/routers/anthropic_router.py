@@ -37,7 +37,7 @@ from routelens.routers.retry import RetryPolicy, call_with_retries
 from routelens.routers.sdk_errors import classify_sdk_error
 
 ANTHROPIC_ROUTER_NAME = "anthropic"
-DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
 DEFAULT_MAX_TOKENS = 256
 
 try:  # the SDK is an optional extra: pip install 'routelens[anthropic]'
@@ -76,6 +76,7 @@ class AnthropicRouter:
         limiter: AdaptiveLimiter | None = None,
         prices: PriceTable | None = None,
         seed: int | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         _require_sdk()
         self.model: str | None = model or DEFAULT_ANTHROPIC_MODEL
@@ -98,6 +99,7 @@ class AnthropicRouter:
         self.limiter = limiter or AdaptiveLimiter(LimiterSettings())
         self.prices = prices or load_price_table()
         self._rng = random.Random(seed)
+        self.prompt_cache = prompt_cache
 
     def request_body(self, request: RouteRequest) -> dict[str, Any]:
         """The Messages API request for one attempt (without model-independent headers)."""
@@ -106,11 +108,7 @@ class AnthropicRouter:
             "max_tokens": self.max_tokens,
             "system": [
                 {"type": "text", "text": ROUTING_INSTRUCTIONS},
-                {
-                    "type": "text",
-                    "text": available_skills_block(request.skills),
-                    "cache_control": {"type": "ephemeral"},
-                },
+                {"type": "text", "text": available_skills_block(request.skills)},
             ],
             "tools": [
                 {
@@ -124,6 +122,9 @@ class AnthropicRouter:
                 {"role": turn.role, "content": turn.content} for turn in conversation(request)
             ],
         }
+        if self.prompt_cache:
+            # tools and system form the cached prefix; the skills block closes it
+            body["system"][-1]["cache_control"] = {"type": "ephemeral"}
         if self.temperature is not None:
             body["temperature"] = self.temperature
         return body
@@ -134,7 +135,7 @@ class AnthropicRouter:
         except anthropic.APIError as error:
             raise classify_sdk_error(error, anthropic) from None
         snapshot = parse_rate_limit_headers(dict(raw.headers))
-        return raw.parse(), snapshot
+        return await raw.parse(), snapshot
 
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/529/5xx/timeouts within the retry policy."""

@@ -14,19 +14,18 @@ import signal
 import tempfile
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from routelens.errors import InputError
-from routelens.routers.base import RouteRequest, RouterError, RouteResult, TokenUsage
+from routelens.routers.base import RouteRequest, RouterError, RouteResult
+from routelens.routers.claude_stream import ClaudeStream
+from routelens.routers.pricing import PriceTable, load_price_table
 from routelens.suite.models import SkillSet
 
 CLAUDE_CODE_ROUTER_NAME = "claude-code"
-SKILL_TOOL_NAME = "Skill"
-# Claude Code names the skill in `skill`; older builds used `command`.
-SKILL_INPUT_KEYS = ("skill", "command", "name")
 HEADLESS_ARGS = ("-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages")
 TIMEOUT_ERROR_TYPE = "timeout"
 CLI_ERROR_TYPE = "cli_error"
@@ -34,9 +33,6 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_CHARS = 300
 STDERR_LINES_KEPT = 20
 STDERR_WAIT_S = 1.0
-# tool input fields that say what a call does, in the order they are tried
-TOOL_ARGUMENT_KEYS = ("command", "file_path", "path", "pattern", "url", "query", "prompt")
-_FINISHED_SKILL_FIELD = re.compile(r'"(skill|command|name)"\s*:\s*("(?:[^"\\]|\\.)*")')
 _SECRET_VARIABLE = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _ANTHROPIC_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
 
@@ -49,9 +45,10 @@ class ClaudeCodeSettings:
 
     `executable`: the `claude` binary, a name on PATH or a path. `timeout_s`: seconds one
     attempt may run before the process is killed. `stop_early`: stop Claude Code as soon as the
-    route is known (faster and cheaper, but then the CLI never reports cost: cost is 0.0 and
-    tokens are those streamed so far). `terminate_grace_s`: how long a stopped process may take
-    to exit before it is killed. `extra_args`: more CLI flags, e.g. `["--max-turns", "2"]`.
+    route is known (faster and cheaper, but then the CLI never reports its cost: tokens are
+    those streamed so far and the cost is estimated from them at list prices).
+    `terminate_grace_s`: how long a stopped process may take to exit before it is killed.
+    `extra_args`: more CLI flags, e.g. `["--max-turns", "2"]`.
     """
 
     executable: str = "claude"
@@ -98,9 +95,11 @@ def settings_from_options(options: Mapping[str, Any]) -> ClaudeCodeSettings:
     return ClaudeCodeSettings(**values)
 
 
-def build_claude_code_router(model: str | None, options: Mapping[str, Any]) -> ClaudeCodeRouter:
+def build_claude_code_router(
+    model: str | None, options: Mapping[str, Any], prices: PriceTable | None = None
+) -> ClaudeCodeRouter:
     """The registry's builder: `make_router("claude-code", model, options)`."""
-    return ClaudeCodeRouter(settings_from_options(options), model=model)
+    return ClaudeCodeRouter(settings_from_options(options), model=model, prices=prices)
 
 
 def redact(text: str) -> str:
@@ -132,9 +131,8 @@ def build_prompt(request: RouteRequest) -> str:
     return "\n\n".join(parts)
 
 
-def install_skills(skills: SkillSet, project: Path) -> list[Path]:
-    """Copy each skill folder to `project/.claude/skills/<folder>/`; returns the SKILL.md files."""
-    installed: list[Path] = []
+def install_skills(skills: SkillSet, project: Path) -> None:
+    """Copy each skill's folder to `project/.claude/skills/<folder>/`, where Claude Code looks."""
     root = project / ".claude" / "skills"
     for skill in skills.skills:
         target = root / skill.folder_name
@@ -143,192 +141,6 @@ def install_skills(skills: SkillSet, project: Path) -> list[Path]:
         shutil.copytree(
             skill.path.parent, target, ignore=shutil.ignore_patterns(".git"), symlinks=True
         )
-        installed.append(target / skill.path.name)
-    return installed
-
-
-def skill_name_in(tool_input: Mapping[str, Any]) -> str | None:
-    """The skill a Skill tool input names (`skill`, or `command` / `name`), without a '/'."""
-    for key in SKILL_INPUT_KEYS:
-        value = tool_input.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip().removeprefix("/")
-    return None
-
-
-def describe_tool_call(name: str, tool_input: Mapping[str, Any]) -> str:
-    """`Skill(jira-issue)`, `Bash(jira issue create ...)`: one line per tool call."""
-    if name == SKILL_TOOL_NAME:
-        return f"{name}({skill_name_in(tool_input) or ''})"
-    for key in TOOL_ARGUMENT_KEYS:
-        value = tool_input.get(key)
-        if isinstance(value, str):
-            return f"{name}({value})"
-    return f"{name}({json.dumps(dict(tool_input), sort_keys=True)})" if tool_input else name
-
-
-def _partial_skill_name(partial_json: str) -> str | None:
-    """The skill name as soon as the streamed input holds it, before the JSON is complete."""
-    try:
-        parsed = json.loads(partial_json)
-    except json.JSONDecodeError:
-        match = _FINISHED_SKILL_FIELD.search(partial_json)
-        parsed = {match.group(1): json.loads(match.group(2))} if match else {}
-    return skill_name_in(parsed) if isinstance(parsed, dict) else None
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _token_usage(usage: Mapping[str, Any]) -> TokenUsage:
-    return TokenUsage(
-        input=_int(usage.get("input_tokens")),
-        output=_int(usage.get("output_tokens")),
-        cache_read=_int(usage.get("cache_read_input_tokens")),
-        cache_write=_int(usage.get("cache_creation_input_tokens")),
-    )
-
-
-class ClaudeStream:
-    """Reads stream-json events and decides the route: the first tool call, or the text answer.
-
-    Only top-level events decide (a subagent's have a `parent_tool_use_id`); every message's
-    usage counts. The `result` event, when one arrives, is the authority on tokens and cost.
-    """
-
-    def __init__(self) -> None:
-        self.tool_calls: list[str] = []
-        self.skill: str | None = None
-        self.tool_decided = False
-        self.result: dict[str, Any] | None = None
-        self.session_id: str | None = None
-        self.model: str | None = None
-        self.malformed_lines = 0
-        self._seen_tool_ids: set[str] = set()
-        self._blocks: dict[int, dict[str, Any]] = {}
-        self._usage_by_message: dict[str, dict[str, Any]] = {}
-        self._message_id = ""
-        self._streamed_text: list[str] = []
-        self._answer_text: list[str] = []
-
-    def feed_line(self, line: str) -> None:
-        """Feed one stdout line; blank lines are ignored, malformed ones counted."""
-        if not line.strip():
-            return
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            self.malformed_lines += 1
-            return
-        if isinstance(event, dict):
-            self.feed(event)
-        else:
-            self.malformed_lines += 1
-
-    def feed(self, event: Mapping[str, Any]) -> None:
-        """Feed one parsed event."""
-        kind = event.get("type")
-        if isinstance(event.get("session_id"), str):
-            self.session_id = event["session_id"]
-        top_level = event.get("parent_tool_use_id") is None
-        if kind == "system" and event.get("subtype") == "init":
-            self.model = self.model or _str_or_none(event.get("model"))
-        elif kind == "stream_event" and isinstance(event.get("event"), dict):
-            self._stream_event(event["event"], top_level)
-        elif kind == "assistant" and isinstance(event.get("message"), dict) and top_level:
-            self._assistant_message(event["message"])
-        elif kind == "result":
-            self.result = dict(event)
-
-    def _stream_event(self, event: Mapping[str, Any], top_level: bool) -> None:
-        kind = event.get("type")
-        if kind == "message_start" and isinstance(event.get("message"), dict):
-            message = event["message"]
-            self._message_id = str(message.get("id", len(self._usage_by_message)))
-            self._usage_by_message[self._message_id] = dict(message.get("usage") or {})
-            self.model = _str_or_none(message.get("model")) or self.model
-        elif kind == "message_delta" and isinstance(event.get("usage"), dict):
-            known = self._usage_by_message.setdefault(self._message_id, {})
-            known.update({k: v for k, v in event["usage"].items() if v is not None})
-        if not top_level:
-            return
-        index = _int(event.get("index"))
-        if kind == "content_block_start" and isinstance(event.get("content_block"), dict):
-            block = event["content_block"]
-            if block.get("type") == "tool_use":
-                self._blocks[index] = {**block, "partial_json": ""}
-                if block.get("input"):
-                    self._tool_call(block)
-        elif kind == "content_block_delta" and isinstance(event.get("delta"), dict):
-            self._delta(index, event["delta"])
-        elif kind == "content_block_stop" and index in self._blocks:
-            block = self._blocks.pop(index)
-            with contextlib.suppress(json.JSONDecodeError):
-                block["input"] = json.loads(block["partial_json"] or "{}")
-            if isinstance(block.get("input"), dict):
-                self._tool_call(block)
-
-    def _delta(self, index: int, delta: Mapping[str, Any]) -> None:
-        if delta.get("type") == "text_delta" and isinstance(delta.get("text"), str):
-            self._streamed_text.append(delta["text"])
-        block = self._blocks.get(index)
-        if block is None or delta.get("type") != "input_json_delta":
-            return
-        block["partial_json"] += str(delta.get("partial_json") or "")
-        if block.get("name") == SKILL_TOOL_NAME:
-            name = _partial_skill_name(block["partial_json"])
-            if name is not None:
-                self._tool_call({**block, "input": {"skill": name}})
-
-    def _assistant_message(self, message: Mapping[str, Any]) -> None:
-        self.model = _str_or_none(message.get("model")) or self.model
-        for block in message.get("content") or []:
-            if not isinstance(block, dict):
-                continue
-            if block.get("type") == "text" and isinstance(block.get("text"), str):
-                self._answer_text.append(block["text"])
-            elif block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
-                self._tool_call(block)
-
-    def _tool_call(self, block: Mapping[str, Any]) -> None:
-        tool_id = str(block.get("id") or f"unnamed-{len(self._seen_tool_ids)}")
-        if tool_id in self._seen_tool_ids:
-            return
-        self._seen_tool_ids.add(tool_id)
-        name = str(block.get("name") or "")
-        tool_input = block.get("input") or {}
-        self.tool_calls.append(describe_tool_call(name, tool_input))
-        if not self.tool_decided:
-            self.tool_decided = True
-            self.skill = skill_name_in(tool_input) if name == SKILL_TOOL_NAME else None
-
-    @property
-    def text(self) -> str:
-        """The answer's text: the result's, else the assistant messages', else the streamed."""
-        if self.result is not None and isinstance(self.result.get("result"), str):
-            return str(self.result["result"])
-        return "\n".join(self._answer_text) or "".join(self._streamed_text)
-
-    @property
-    def tokens(self) -> TokenUsage:
-        """Tokens from the result event, else summed over the messages streamed so far."""
-        if self.result is not None and isinstance(self.result.get("usage"), dict):
-            return _token_usage(self.result["usage"])
-        total = TokenUsage()
-        for usage in self._usage_by_message.values():
-            total += _token_usage(usage)
-        return total
-
-    @property
-    def cost_usd(self) -> float:
-        """The result's `total_cost_usd`; 0.0 when the process was stopped before it."""
-        cost = (self.result or {}).get("total_cost_usd")
-        return float(cost) if isinstance(cost, int | float) else 0.0
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 async def _drain_lines(stream: asyncio.StreamReader | None, kept: deque[str]) -> None:
@@ -338,6 +150,11 @@ async def _drain_lines(stream: asyncio.StreamReader | None, kept: deque[str]) ->
         text = line.decode("utf-8", "replace").strip()
         if text:
             kept.append(text)
+
+
+async def _wait_at_most(awaitable: Awaitable[Any], seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(awaitable, seconds)
 
 
 def _signal_group(process: asyncio.subprocess.Process, *, hard: bool) -> None:
@@ -355,16 +172,23 @@ class ClaudeCodeRouter:
     """Runs `claude -p` on each case with the skills installed as project skills.
 
     The route is the first tool call: `Skill(<name>)` is that skill, any other tool means no
-    skill; a text answer is a clarifying question when it asks one.
+    skill; a text answer is a clarifying question when it asks one. The cost is what Claude Code
+    reports, or, when it is stopped before reporting, the streamed usage at `prices`.
 
     >>> router = ClaudeCodeRouter(ClaudeCodeSettings(timeout_s=60), model="haiku")
     """
 
     name = CLAUDE_CODE_ROUTER_NAME
 
-    def __init__(self, settings: ClaudeCodeSettings | None = None, model: str | None = None):
+    def __init__(
+        self,
+        settings: ClaudeCodeSettings | None = None,
+        model: str | None = None,
+        prices: PriceTable | None = None,
+    ):
         self.settings = settings or ClaudeCodeSettings()
         self.model = model
+        self.prices = prices or load_price_table()
         found = shutil.which(self.settings.executable)
         if found is None:
             raise InputError(
@@ -393,11 +217,13 @@ class ClaudeCodeRouter:
         finally:
             shutil.rmtree(project, ignore_errors=True)
         logger.debug(
-            "case %s: session %s, exit %s, %d malformed lines",
+            "case %s: session %s, exit %s, %s ms in Claude Code, %d malformed lines, %s cost",
             request.case_id,
             stream.session_id,
             returncode,
+            (stream.result or {}).get("duration_ms", "?"),
             stream.malformed_lines,
+            "estimated" if stream.cost_is_estimated else "reported",
         )
         return self._result(request, stream, returncode, stderr_tail, decided_at - started)
 
@@ -420,17 +246,19 @@ class ClaudeCodeRouter:
                 redact(f"cannot start {self.executable}: {error}"), error_type=CLI_ERROR_TYPE
             ) from None
         self._running.add(process)
-        stream, stderr_tail = ClaudeStream(), deque[str](maxlen=STDERR_LINES_KEPT)
+        stream = ClaudeStream(self.prices, requested_model=request.model or self.model)
+        stderr_tail = deque[str](maxlen=STDERR_LINES_KEPT)
         stderr_task = asyncio.create_task(_drain_lines(process.stderr, stderr_tail))
         decided_at: float | None = None
         try:
             async with asyncio.timeout(self.settings.timeout_s):
                 await self._send_prompt(process, build_prompt(request))
                 decided_at = await self._read(process, stream)
-                if decided_at is None or not self.settings.stop_early:
-                    await process.wait()
-                    with contextlib.suppress(TimeoutError):  # for the last stderr line
-                        await asyncio.wait_for(stderr_task, STDERR_WAIT_S)
+                if stream.result is not None:  # it exits by itself now, else it is stopped
+                    await _wait_at_most(process.wait(), self.settings.terminate_grace_s)
+                elif decided_at is None or not self.settings.stop_early:
+                    await process.wait()  # output ended: the exit code and stderr explain why
+                    await _wait_at_most(stderr_task, STDERR_WAIT_S)
         except TimeoutError:
             raise RouterError(
                 f"claude gave no route within {self.settings.timeout_s:g} s; process killed",
@@ -456,7 +284,10 @@ class ClaudeCodeRouter:
     async def _read(
         self, process: asyncio.subprocess.Process, stream: ClaudeStream
     ) -> float | None:
-        """Feed stdout to `stream`; when the first tool call is seen, the time it was seen."""
+        """Feed stdout to `stream` up to the decision (or the result, without early stop).
+
+        Returns when the first tool call was seen, or None if none was.
+        """
         assert process.stdout is not None
         decided_at: float | None = None
         while True:
@@ -472,6 +303,8 @@ class ClaudeCodeRouter:
                 decided_at = time.perf_counter()
                 if self.settings.stop_early:
                     return decided_at
+            if stream.result is not None:
+                return decided_at
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         """Terminate, then kill after the grace period; always reaps the process."""

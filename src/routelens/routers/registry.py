@@ -34,24 +34,43 @@ def _check_options(router: str, options: Mapping[str, Any], known: Iterable[str]
         )
 
 
-def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
-    from routelens.routers.anthropic_router import AnthropicRouter
+API_ROUTER_OPTIONS = frozenset(
+    {"api_key", "base_url", "max_tokens", "temperature", "timeout_s", "seed"}
+)
+
+
+def _api_router_arguments(
+    router: str, options: Mapping[str, Any], context: RouterContext
+) -> dict[str, Any]:
+    """Options shared by the API routers, turned into constructor arguments."""
     from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
     from routelens.routers.pricing import load_price_table
     from routelens.routers.retry import RetryPolicy
 
-    direct = {"api_key", "base_url", "max_tokens", "temperature", "timeout_s", "seed"}
-    _check_options("anthropic", options, direct | {"max_retries", "max_concurrency"})
-    limiter = AdaptiveLimiter(
-        LimiterSettings(max_concurrency=int(options.get("max_concurrency", context.concurrency)))
-    )
+    _check_options(router, options, API_ROUTER_OPTIONS | {"max_retries", "max_concurrency"})
+    max_concurrency = int(options.get("max_concurrency", context.concurrency))
+    return {
+        "retry_policy": RetryPolicy(max_retries=int(options.get("max_retries", 4))),
+        "limiter": AdaptiveLimiter(LimiterSettings(max_concurrency=max_concurrency)),
+        "prices": load_price_table(context.pricing),
+        **{key: value for key, value in options.items() if key in API_ROUTER_OPTIONS},
+    }
+
+
+def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
+    from routelens.routers.anthropic_router import AnthropicRouter
+
+    cache = bool(options.get("prompt_cache", True))
+    shared = {key: value for key, value in options.items() if key != "prompt_cache"}
     return AnthropicRouter(
-        model,
-        retry_policy=RetryPolicy(max_retries=int(options.get("max_retries", 4))),
-        limiter=limiter,
-        prices=load_price_table(context.pricing),
-        **{key: value for key, value in options.items() if key in direct},
+        model, prompt_cache=cache, **_api_router_arguments("anthropic", shared, context)
     )
+
+
+def _openai(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
+    from routelens.routers.openai_router import OpenAIRouter
+
+    return OpenAIRouter(model, **_api_router_arguments("openai", options, context))
 
 
 def _local(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
@@ -61,8 +80,9 @@ def _local(model: str | None, options: Mapping[str, Any], context: RouterContext
 
 def _claude_code(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.claude_code import build_claude_code_router
+    from routelens.routers.pricing import load_price_table
 
-    return build_claude_code_router(model, options)
+    return build_claude_code_router(model, options, load_price_table(context.pricing))
 
 
 RouterBuilder = Callable[[str | None, Mapping[str, Any], RouterContext], Router]
@@ -70,6 +90,7 @@ RouterBuilder = Callable[[str | None, Mapping[str, Any], RouterContext], Router]
 BUILT_IN_ROUTERS: dict[str, RouterBuilder] = {
     LOCAL_ROUTER_NAME: _local,
     "anthropic": _anthropic,
+    "openai": _openai,
     "claude-code": _claude_code,
 }
 

@@ -1,0 +1,1 @@
+"""Fakes that stand in for paid services in tests and benchmarks."""

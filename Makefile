@@ -37,8 +37,9 @@ unit: $(DEV_STAMP)
 
 test: check unit
 
-bench: $(RUNTIME_STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run_throughput.py
+	PYTHONPATH=. $(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .routelens .mypy_cache .ruff_cache .pytest_cache

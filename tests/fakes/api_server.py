@@ -133,6 +133,12 @@ class RequestLimiter:
             self._in_flight += 1
             return Admission(True, math.floor(self._tokens), self._seconds_until(full))
 
+    def drain(self) -> None:
+        """Empty the bucket, so a measurement starts at the sustained rate, not a burst."""
+        with self._lock:
+            self._tokens = 0.0
+            self._refilled_at = time.monotonic()
+
     def release(self) -> None:
         """Give back the concurrency slot of an admitted request once it is answered."""
         with self._lock:
@@ -203,6 +209,11 @@ class FakeApiServer:
         """Serve these responses, one a request in order, before the script or defaults."""
         with self._lock:
             self._queue.extend(responses)
+
+    def drain_rate_limit(self) -> None:
+        """Empty the request bucket (see `RequestLimiter.drain`); no-op without rate limits."""
+        if self._limiter is not None:
+            self._limiter.drain()
 
     def default_response(self, request: RecordedRequest) -> FakeResponse:
         """What the built-in router answers; scripts may call it to wrap or decorate it."""

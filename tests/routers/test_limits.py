@@ -14,6 +14,7 @@ from routelens.routers.limits import (
     parse_duration,
     parse_rate_limit_headers,
     parse_retry_after,
+    refill_interval_s,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -103,20 +104,35 @@ def test_retry_after_pauses_every_worker() -> None:
     limiter = AdaptiveLimiter(LimiterSettings(max_concurrency=4), clock=clock)
     limiter.on_throttled(RateLimitSnapshot(retry_after_s=5.0))
     assert limiter.paused_until == 105.0
-    limiter.on_throttled(RateLimitSnapshot(requests_remaining=0, requests_reset_s=9.0))
-    assert limiter.paused_until == 109.0
 
 
-def test_low_request_budget_spreads_what_is_left_until_the_reset() -> None:
+def test_an_empty_budget_waits_one_refill_step_not_the_whole_reset() -> None:
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(LimiterSettings(max_concurrency=4), clock=clock)
+    # 60 requests a minute, none left, full again in 60 s: one request per second refills
+    limiter.on_success(
+        RateLimitSnapshot(requests_limit=60, requests_remaining=0, requests_reset_s=60.0)
+    )
+    assert limiter.paused_until == 101.0
+    assert limiter.pace_interval_s == 1.0
+
+
+def test_low_request_budget_paces_at_the_refill_rate() -> None:
     limiter = AdaptiveLimiter(LimiterSettings(max_concurrency=4))
     limiter.on_success(
         RateLimitSnapshot(requests_limit=100, requests_remaining=50, requests_reset_s=30)
     )
-    assert limiter.pace_interval_s == 0.0
+    assert limiter.pace_interval_s == 0.0  # plenty left: no pacing
     limiter.on_success(
-        RateLimitSnapshot(requests_limit=100, requests_remaining=5, requests_reset_s=10)
+        RateLimitSnapshot(requests_limit=100, requests_remaining=5, requests_reset_s=57)
     )
-    assert limiter.pace_interval_s == 2.0
+    assert limiter.pace_interval_s == pytest.approx(0.6)  # 95 to refill in 57 s
+
+
+def test_refill_interval_needs_all_three_headers() -> None:
+    assert refill_interval_s(RateLimitSnapshot(requests_limit=10, requests_remaining=5)) is None
+    assert refill_interval_s(RateLimitSnapshot(10, 10, 5.0)) is None  # full: nothing refills
+    assert refill_interval_s(RateLimitSnapshot(10, 0, 5.0)) == 0.5
 
 
 def test_slots_never_exceed_the_current_limit() -> None:

@@ -3,8 +3,8 @@
 `parse_rate_limit_headers` reads what the API says about its limits (Anthropic's
 `anthropic-ratelimit-*`, OpenAI's `x-ratelimit-*`, and `retry-after`). `AdaptiveLimiter`
 turns that into behaviour: concurrency that halves on 429/529 and grows back one step per
-window of clean answers (AIMD), a shared pause until `retry-after` or the limit's reset, and
-pacing when the remaining request budget runs low.
+window of clean answers (AIMD), a shared pause until `retry-after`, and pacing at the
+budget's refill rate when the remaining request budget runs low.
 """
 
 from __future__ import annotations
@@ -211,24 +211,37 @@ class AdaptiveLimiter:
             self.limit = max(self.settings.min_concurrency, self.limit // 2)
             self._last_decrease = now
         self._clean_answers = 0
-        wait = snapshot.retry_after_s
-        if wait is None and snapshot.requests_remaining == 0:
-            wait = snapshot.requests_reset_s
-        if wait:
-            self._pause_for(wait)
+        if snapshot.retry_after_s:
+            self._pause_for(snapshot.retry_after_s)
         self._apply_budget(snapshot)
 
     def _apply_budget(self, snapshot: RateLimitSnapshot) -> None:
-        remaining, limit = snapshot.requests_remaining, snapshot.requests_limit
-        reset = snapshot.requests_reset_s
-        if remaining is None or limit is None or reset is None or limit <= 0:
+        interval = refill_interval_s(snapshot)
+        if interval is None:
             self.pace_interval_s = 0.0
             return
+        remaining, limit = snapshot.requests_remaining or 0, snapshot.requests_limit or 0
         if remaining <= 0:
-            self._pause_for(reset)
-            self.pace_interval_s = 0.0
+            self._pause_for(interval)  # the next request is allowed one refill step from now
+            self.pace_interval_s = interval
         elif remaining < max(self.settings.low_budget_share * limit, self.limit):
-            # spread what is left over the time until the window resets
-            self.pace_interval_s = reset / remaining
+            # little left: send at the rate the budget refills instead of bursting into a 429
+            self.pace_interval_s = interval
         else:
             self.pace_interval_s = 0.0
+
+
+def refill_interval_s(snapshot: RateLimitSnapshot) -> float | None:
+    """Seconds per request at the rate the request budget refills, when the headers tell.
+
+    Both APIs report `reset` as the time until the budget is *full again* (a token bucket
+    refilling continuously), so the refill rate is (limit - remaining) / reset.
+    """
+    remaining, limit = snapshot.requests_remaining, snapshot.requests_limit
+    reset = snapshot.requests_reset_s
+    if remaining is None or limit is None or reset is None or limit <= 0:
+        return None
+    missing = limit - remaining
+    if missing <= 0 or reset <= 0:
+        return None
+    return reset / missing

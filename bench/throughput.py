@@ -28,6 +28,7 @@ import anthropic
 from tests.fakes.api_server import FakeApiServer
 
 from routelens.routers.anthropic_router import AnthropicRouter
+from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest
 from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
 from routelens.routers.retry import RetryPolicy
@@ -64,8 +65,10 @@ def run_routelens(
         MODEL,
         api_key=KEY,
         base_url=server.base_url,
-        retry_policy=RetryPolicy(max_retries=8),
-        limiter=AdaptiveLimiter(LimiterSettings(max_concurrency=workers)),
+        caller=ApiCaller(
+            retry_policy=RetryPolicy(max_retries=8),
+            limiter=AdaptiveLimiter(LimiterSettings(max_concurrency=workers)),
+        ),
     )
     with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "b.sqlite") as store:
         settings = RunSettings(router="anthropic", model=MODEL, repeat=repeat, concurrency=workers)

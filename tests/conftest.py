@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from routelens.suite.cases import load_case_suite
 from routelens.suite.models import CaseSuite, SkillSet
 from routelens.suite.skills import load_skill_set
+from tests.fakes.api_server import FakeApiServer
 
 SMALL_SKILLS = {
     "issue": (
@@ -89,6 +91,13 @@ def small_skills(skills_dir: Path) -> SkillSet:
 def small_suite(cases_file: Path, small_skills: SkillSet) -> CaseSuite:
     """The loaded small case suite."""
     return load_case_suite(cases_file, small_skills)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeApiServer]:
+    """A loopback stand-in for the Anthropic and OpenAI APIs (see tests/fakes/api_server.py)."""
+    with FakeApiServer() as running:
+        yield running
 
 
 def dedent(text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from tests.fakes.api_server import (
 )
 
 SENTINEL = "sk-ant-api03-SENTINEL-0123456789abcdef"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with FakeApiServer() as running:
-        yield running
 
 
 def _answer(server: FakeApiServer, request: RecordedRequest) -> object:

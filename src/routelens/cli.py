@@ -134,6 +134,9 @@ def run(
     max_error_rate: Annotated[
         float | None, typer.Option(min=0, max=1, help="Gate: exit 1 above this error rate.")
     ] = None,
+    max_retries: Annotated[
+        int | None, typer.Option(min=0, help="API routers: retries per attempt (default 4).")
+    ] = None,
     max_cost: Annotated[
         float | None,
         typer.Option(
@@ -159,7 +162,10 @@ def run(
         max_cost_usd=max_cost,
         labels=parse_labels(label or []),
         environment=environment,
-        router_options=parse_router_options(router_option or []),
+        router_options={
+            **parse_router_options(router_option or []),
+            **({} if max_retries is None else {"max_retries": max_retries}),
+        },
         trigger_skill=trigger_skill,
     )
     with _open(store, config) as opened:

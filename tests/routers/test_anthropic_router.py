@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from routelens.errors import InputError
 from routelens.routers.anthropic_router import AnthropicRouter
-from routelens.routers.base import RouteRequest, RouterError, RouteResult, TokenUsage
+from routelens.routers.api_call import ApiCaller
+from routelens.routers.base import RetryEvent, RouteRequest, RouterError, RouteResult, TokenUsage
 from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
 from routelens.routers.pricing import load_price_table
 from routelens.routers.retry import RetryPolicy
@@ -29,18 +29,13 @@ from tests.fakes.api_server import (
 MODEL = "claude-sonnet-4-6"
 
 
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with FakeApiServer() as running:
-        yield running
-
-
 def make_router(server: FakeApiServer, **changes: object) -> AnthropicRouter:
     arguments: dict[str, object] = {
         "api_key": "test-key",
         "base_url": server.base_url,
-        "retry_policy": RetryPolicy(max_retries=3, base_delay_s=0.01, max_delay_s=0.05),
-        "seed": 3,
+        "caller": ApiCaller(
+            retry_policy=RetryPolicy(max_retries=3, base_delay_s=0.01, max_delay_s=0.05), seed=3
+        ),
     }
     arguments.update(changes)
     return AnthropicRouter(MODEL, **arguments)  # type: ignore[arg-type]
@@ -147,9 +142,10 @@ def test_429_waits_retry_after_then_succeeds_and_the_retry_is_counted(
     assert result.skill == "jira-issue"
     assert result.retries == 1
     assert result.retry_wait_s == 1.0
+    assert result.retry_log == (RetryEvent("rate_limit_error", 429, 1.0),)
     arrivals = [r.arrived_at for r in server.requests]
     assert arrivals[1] - arrivals[0] >= 0.95
-    assert router.limiter.throttles == 1
+    assert router.caller.limiter.throttles == 1
 
 
 def test_overload_server_error_and_dropped_connection_are_retried(
@@ -171,7 +167,8 @@ def test_exhausted_retries_raise_with_type_status_and_count(
     server: FakeApiServer, small_skills: SkillSet
 ) -> None:
     server.script(lambda request: anthropic_overloaded_error())
-    router = make_router(server, retry_policy=RetryPolicy(max_retries=2, base_delay_s=0.01))
+    caller = ApiCaller(retry_policy=RetryPolicy(max_retries=2, base_delay_s=0.01))
+    router = make_router(server, caller=caller)
     with pytest.raises(RouterError) as raised:
         route(router, RouteRequest("C1", "x", small_skills))
     assert (raised.value.error_type, raised.value.http_status) == ("overloaded_error", 529)
@@ -205,7 +202,7 @@ def test_a_shared_limiter_bounds_requests_in_flight(
 ) -> None:
     server.script(lambda request: slow(server.default_response(request), 0.05))
     limiter = AdaptiveLimiter(LimiterSettings(max_concurrency=2))
-    router = make_router(server, limiter=limiter)
+    router = make_router(server, caller=ApiCaller(limiter=limiter))
     peak = 0
 
     async def many() -> None:

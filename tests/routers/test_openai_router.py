@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from routelens.errors import InputError
+from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouterError, RouteResult, TokenUsage
 from routelens.routers.openai_router import OpenAIRouter
 from routelens.routers.pricing import load_price_table
@@ -23,17 +23,13 @@ from tests.fakes.api_server import (
 )
 
 
-@pytest.fixture
-def server() -> Iterator[FakeApiServer]:
-    with FakeApiServer() as running:
-        yield running
-
-
 def route(server: FakeApiServer, request: RouteRequest, **changes: object) -> RouteResult:
     arguments: dict[str, object] = {
         "api_key": "test-key",
         "base_url": server.openai_base_url,
-        "retry_policy": RetryPolicy(max_retries=2, base_delay_s=0.01, max_delay_s=0.05),
+        "caller": ApiCaller(
+            retry_policy=RetryPolicy(max_retries=2, base_delay_s=0.01, max_delay_s=0.05)
+        ),
     }
     arguments.update(changes)
     router = OpenAIRouter("gpt-4o-mini", **arguments)  # type: ignore[arg-type]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, inspect, select, text
 
 from routelens.errors import InputError
+from routelens.routers.base import RetryEvent
 from routelens.store import Store, open_store
 from routelens.store import schema as tables
 from routelens.store.migrations import (
@@ -122,3 +125,30 @@ def test_migration_versions_must_be_contiguous_from_one(versions: list[int]) -> 
 def test_released_migrations_are_contiguous() -> None:
     check_ordered(MIGRATIONS)
     assert len(MIGRATIONS) == LATEST_VERSION
+
+
+def test_a_v1_store_gains_the_retry_log_and_keeps_its_attempts(
+    store_url_factory: Callable[[], str], make_run: Any, make_attempt: Any
+) -> None:
+    url = store_url_factory()
+    with open_store(url) as store:
+        store.create_run(make_run(), [], [])
+        store.record_attempt(make_attempt())
+        with store.engine.begin() as connection:  # turn it back into a v1 store
+            connection.execute(text("ALTER TABLE attempts DROP COLUMN retry_log"))
+            connection.execute(
+                tables.schema_version.delete().where(tables.schema_version.c.version == 2)
+            )
+    with open_store(url) as store:
+        assert _versions(store) == [1, 2]
+        with store.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("attempts")}
+        assert "retry_log" in columns
+        (attempt,) = store.attempts("run-1")
+        assert attempt.retry_log == ()
+        retried = replace(
+            make_attempt(case_id="case-2"), retry_log=(RetryEvent("rate_limit_error", 429, 1.5),)
+        )
+        store.record_attempt(retried)
+        by_case = {a.case_id: a for a in store.attempts("run-1")}
+        assert by_case["case-2"].retry_log == (RetryEvent("rate_limit_error", 429, 1.5),)

@@ -10,20 +10,17 @@ The SDK's own retries are off: `call_with_retries` retries, paces and records in
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from routelens.errors import InputError
+from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
 from routelens.routers.limits import (
-    AdaptiveLimiter,
-    LimiterSettings,
     RateLimitSnapshot,
     parse_rate_limit_headers,
 )
-from routelens.routers.pricing import PriceTable, load_price_table
 from routelens.routers.prompt import (
     ROUTING_INSTRUCTIONS,
     SKILL_TOOL_DESCRIPTION,
@@ -33,7 +30,6 @@ from routelens.routers.prompt import (
     skill_input_schema,
     text_answer,
 )
-from routelens.routers.retry import RetryPolicy, call_with_retries
 from routelens.routers.sdk_errors import classify_sdk_error
 
 ANTHROPIC_ROUTER_NAME = "anthropic"
@@ -72,10 +68,7 @@ class AnthropicRouter:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         temperature: float | None = None,
         timeout_s: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        prices: PriceTable | None = None,
-        seed: int | None = None,
+        caller: ApiCaller | None = None,
         prompt_cache: bool = True,
     ) -> None:
         _require_sdk()
@@ -95,10 +88,7 @@ class AnthropicRouter:
         )
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.limiter = limiter or AdaptiveLimiter(LimiterSettings())
-        self.prices = prices or load_price_table()
-        self._rng = random.Random(seed)
+        self.caller = caller or ApiCaller()
         self.prompt_cache = prompt_cache
 
     def request_body(self, request: RouteRequest) -> dict[str, Any]:
@@ -140,12 +130,7 @@ class AnthropicRouter:
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/529/5xx/timeouts within the retry policy."""
         body = self.request_body(request)
-        message, stats = await call_with_retries(
-            lambda: self._call_once(body),
-            limiter=self.limiter,
-            policy=self.retry_policy,
-            rng=self._rng,
-        )
+        message, stats = await self.caller.call(lambda: self._call_once(body))
         usage = message.usage
         tokens = TokenUsage(
             input=usage.input_tokens,
@@ -153,15 +138,7 @@ class AnthropicRouter:
             cache_read=usage.cache_read_input_tokens or 0,
             cache_write=usage.cache_creation_input_tokens or 0,
         )
-        measured: dict[str, Any] = {
-            "tokens": tokens,
-            "cost_usd": self.prices.cost_usd(message.model or self.model, tokens) or 0.0,
-            "latency_s": stats.api_latency_s,
-            "retries": stats.retry_count,
-            "retry_wait_s": stats.retry_wait_s,
-            "http_status": 200,
-            "response_model": message.model,
-        }
+        measured = self.caller.measured(tokens, stats, self.model, message.model)
         texts: list[str] = []
         tool_calls: list[str] = []
         for block in message.content:

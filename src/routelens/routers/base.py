@@ -47,6 +47,15 @@ class TokenUsage:
 
 
 @dataclass(frozen=True)
+class RetryEvent:
+    """One retry of an API call: what failed, its HTTP status, and how long we waited."""
+
+    error_type: str
+    http_status: int | None
+    wait_s: float
+
+
+@dataclass(frozen=True)
 class RouteResult:
     """The router's answer for one attempt: a skill, or a clarifying question, or neither."""
 
@@ -60,6 +69,7 @@ class RouteResult:
     latency_s: float = 0.0
     retries: int = 0
     retry_wait_s: float = 0.0
+    retry_log: tuple[RetryEvent, ...] = ()
     http_status: int | None = None
     response_model: str | None = None
 
@@ -75,12 +85,14 @@ class RouterError(Exception):
         http_status: int | None = None,
         retries: int = 0,
         retry_wait_s: float = 0.0,
+        retry_log: tuple[RetryEvent, ...] = (),
     ) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.http_status = http_status
         self.retries = retries
         self.retry_wait_s = retry_wait_s
+        self.retry_log = retry_log
 
 
 @runtime_checkable

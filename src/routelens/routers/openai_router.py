@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from routelens.errors import InputError
+from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
 from routelens.routers.limits import (
-    AdaptiveLimiter,
-    LimiterSettings,
     RateLimitSnapshot,
     parse_rate_limit_headers,
 )
-from routelens.routers.pricing import PriceTable, load_price_table
 from routelens.routers.prompt import (
     ROUTING_INSTRUCTIONS,
     SKILL_TOOL_DESCRIPTION,
@@ -33,7 +30,6 @@ from routelens.routers.prompt import (
     skill_input_schema,
     text_answer,
 )
-from routelens.routers.retry import RetryPolicy, call_with_retries
 from routelens.routers.sdk_errors import classify_sdk_error
 
 OPENAI_ROUTER_NAME = "openai"
@@ -64,10 +60,7 @@ class OpenAIRouter:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         temperature: float | None = None,
         timeout_s: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
-        limiter: AdaptiveLimiter | None = None,
-        prices: PriceTable | None = None,
-        seed: int | None = None,
+        caller: ApiCaller | None = None,
     ) -> None:
         if openai is None:
             raise InputError(
@@ -99,10 +92,7 @@ class OpenAIRouter:
         )
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.limiter = limiter or AdaptiveLimiter(LimiterSettings())
-        self.prices = prices or load_price_table()
-        self._rng = random.Random(seed)
+        self.caller = caller or ApiCaller()
 
     def request_body(self, request: RouteRequest) -> dict[str, Any]:
         """The chat-completions request for one attempt."""
@@ -140,12 +130,7 @@ class OpenAIRouter:
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/5xx/timeouts within the retry policy."""
         body = self.request_body(request)
-        completion, stats = await call_with_retries(
-            lambda: self._call_once(body),
-            limiter=self.limiter,
-            policy=self.retry_policy,
-            rng=self._rng,
-        )
+        completion, stats = await self.caller.call(lambda: self._call_once(body))
         usage = completion.usage
         cached = 0
         if usage is not None and usage.prompt_tokens_details is not None:
@@ -155,15 +140,7 @@ class OpenAIRouter:
             output=usage.completion_tokens if usage else 0,
             cache_read=cached,
         )
-        measured: dict[str, Any] = {
-            "tokens": tokens,
-            "cost_usd": self.prices.cost_usd(completion.model or self.model, tokens) or 0.0,
-            "latency_s": stats.api_latency_s,
-            "retries": stats.retry_count,
-            "retry_wait_s": stats.retry_wait_s,
-            "http_status": 200,
-            "response_model": completion.model,
-        }
+        measured = self.caller.measured(tokens, stats, self.model, completion.model)
         if not completion.choices:
             return text_answer("", **measured)
         message = completion.choices[0].message

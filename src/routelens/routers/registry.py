@@ -43,18 +43,21 @@ def _api_router_arguments(
     router: str, options: Mapping[str, Any], context: RouterContext
 ) -> dict[str, Any]:
     """Options shared by the API routers, turned into constructor arguments."""
+    from routelens.routers.api_call import ApiCaller
     from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
     from routelens.routers.pricing import load_price_table
     from routelens.routers.retry import RetryPolicy
 
     _check_options(router, options, API_ROUTER_OPTIONS | {"max_retries", "max_concurrency"})
     max_concurrency = int(options.get("max_concurrency", context.concurrency))
-    return {
-        "retry_policy": RetryPolicy(max_retries=int(options.get("max_retries", 4))),
-        "limiter": AdaptiveLimiter(LimiterSettings(max_concurrency=max_concurrency)),
-        "prices": load_price_table(context.pricing),
-        **{key: value for key, value in options.items() if key in API_ROUTER_OPTIONS},
-    }
+    caller = ApiCaller(
+        retry_policy=RetryPolicy(max_retries=int(options.get("max_retries", 4))),
+        limiter=AdaptiveLimiter(LimiterSettings(max_concurrency=max_concurrency)),
+        prices=load_price_table(context.pricing),
+        seed=options.get("seed"),
+    )
+    direct = API_ROUTER_OPTIONS - {"seed"}
+    return {"caller": caller, **{key: value for key, value in options.items() if key in direct}}
 
 
 def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from routelens.routers.base import RouterError
+from routelens.routers.base import RetryEvent, RouterError
 from routelens.routers.limits import AdaptiveLimiter, RateLimitSnapshot
 
 T = TypeVar("T")
@@ -63,19 +63,10 @@ class ApiFailure(Exception):
 
 
 @dataclass
-class RetryRecord:
-    """One retry: why, and how long we waited before it."""
-
-    error_type: str
-    http_status: int | None
-    wait_s: float
-
-
-@dataclass
 class CallStats:
     """What calling the API for one attempt took: retries, waits, time inside calls."""
 
-    retries: list[RetryRecord] = field(default_factory=list)
+    retries: list[RetryEvent] = field(default_factory=list)
     api_latency_s: float = 0.0
     http_status: int | None = None
 
@@ -118,11 +109,12 @@ async def call_with_retries(
                     http_status=failure.http_status,
                     retries=stats.retry_count,
                     retry_wait_s=stats.retry_wait_s,
+                    retry_log=tuple(stats.retries),
                 ) from None
             wait = failure.snapshot.retry_after_s
             if wait is None:
                 wait = policy.backoff_s(retry_number, random_source)
-            stats.retries.append(RetryRecord(failure.error_type, failure.http_status, wait))
+            stats.retries.append(RetryEvent(failure.error_type, failure.http_status, wait))
             await sleep(wait)
             continue
         stats.api_latency_s += time.perf_counter() - started

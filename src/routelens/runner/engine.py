@@ -168,6 +168,7 @@ class AttemptExecutor:
                 http_status=failure.http_status,
                 retries=failure.retries,
                 retry_wait_s=failure.retry_wait_s,
+                retry_log=failure.retry_log,
             )
         judgement = judge(case, result, self.skills)
         actual = self.skills.canonical(result.skill)
@@ -180,6 +181,7 @@ class AttemptExecutor:
             http_status=result.http_status,
             retries=result.retries,
             retry_wait_s=result.retry_wait_s,
+            retry_log=result.retry_log,
             input_tokens=result.tokens.input,
             output_tokens=result.tokens.output,
             cache_read_tokens=result.tokens.cache_read,

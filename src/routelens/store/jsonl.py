@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, ValidationError
 
 from routelens.errors import InputError
+from routelens.routers.base import RetryEvent
 from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
 from routelens.store.sqlstore import ImportSummary, Store
 
@@ -23,6 +24,16 @@ __all__ = ["AttemptLine", "ImportSummary", "export_run_jsonl", "import_jsonl"]
 _Int32 = Annotated[int, Field(ge=0, le=2**31 - 1)]
 _Int64 = Annotated[int, Field(ge=0, le=2**63 - 1)]
 _NonNegativeFloat = Annotated[FiniteFloat, Field(ge=0)]
+
+
+class RetryLine(BaseModel):
+    """One retry inside an attempt line."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    error_type: str
+    http_status: _Int32 | None = None
+    wait_s: _NonNegativeFloat
 
 
 class AttemptLine(BaseModel):
@@ -62,6 +73,7 @@ class AttemptLine(BaseModel):
     latency_s: _NonNegativeFloat
     retries: _Int32
     retry_wait_s: _NonNegativeFloat = 0.0
+    retry_log: list[RetryLine] = Field(default_factory=list)
     error_type: str | None
     error_message: str | None = None
     http_status: _Int32 | None = None
@@ -130,6 +142,9 @@ class AttemptLine(BaseModel):
             http_status=self.http_status,
             retries=self.retries,
             retry_wait_s=self.retry_wait_s,
+            retry_log=tuple(
+                RetryEvent(e.error_type, e.http_status, e.wait_s) for e in self.retry_log
+            ),
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cache_read_tokens=self.cache_read_tokens,
@@ -189,6 +204,10 @@ def attempt_line_dict(run: RunRecord, attempt: AttemptRecord) -> dict[str, Any]:
         "latency_s": attempt.latency_s,
         "retries": attempt.retries,
         "retry_wait_s": attempt.retry_wait_s,
+        "retry_log": [
+            {"error_type": e.error_type, "http_status": e.http_status, "wait_s": e.wait_s}
+            for e in attempt.retry_log
+        ],
         "error_type": attempt.error_type,
         "error_message": attempt.error_message,
         "http_status": attempt.http_status,

@@ -29,14 +29,24 @@ class Migration:
 
 
 def _create_v1(connection: Connection) -> None:
-    # While v1 is the only migration the live table definitions are exactly v1; the day a v2
-    # changes them, v1 must keep creating the v1 shape (copy its tables here).
+    # Creates the tables as currently defined; later migrations only add what is missing,
+    # so a fresh store and one migrated from v1 end in the same shape.
     tables = [schema.runs, schema.run_skills, schema.run_cases, schema.attempts]
     schema.metadata.create_all(connection, tables=tables)
 
 
+def _add_retry_log_v2(connection: Connection) -> None:
+    # v1 builds tables from the live definitions, so a store created fresh already has the
+    # column; one created by v1 code gets it here. Rows from before stay NULL (= no retries
+    # recorded one by one).
+    columns = {column["name"] for column in inspect(connection).get_columns("attempts")}
+    if "retry_log" not in columns:
+        connection.execute(text("ALTER TABLE attempts ADD COLUMN retry_log JSON"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
+    Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
 )
 """Every migration this code knows, oldest first."""
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from routelens.routers.base import RetryEvent
+
 
 class RunStatus(StrEnum):
     """Where a run stands; only `running` and `interrupted` runs are resumed."""
@@ -95,6 +97,7 @@ class AttemptRecord:
     http_status: int | None = None
     retries: int = 0
     retry_wait_s: float = 0.0
+    retry_log: tuple[RetryEvent, ...] = ()
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from routelens.routers.base import RetryEvent
 from routelens.store.records import (
     AttemptRecord,
     RunCaseRecord,
@@ -166,6 +167,8 @@ attempts = Table(
     Column("http_status", Integer, nullable=True),
     Column("retries", Integer, nullable=False),
     Column("retry_wait_s", Double, nullable=False),
+    # added in schema v2: one {error_type, http_status, wait_s} per retry; NULL before v2
+    Column("retry_log", _JSON_OBJECT, nullable=True),
     Column("input_tokens", BigInteger, nullable=False),
     Column("output_tokens", BigInteger, nullable=False),
     Column("cache_read_tokens", BigInteger, nullable=False),
@@ -228,6 +231,7 @@ def attempt_to_row(attempt: AttemptRecord) -> dict[str, Any]:
     """The `attempts` row for an attempt record (without the surrogate key)."""
     row = asdict(attempt)
     row["verdict"] = str(attempt.verdict)
+    row["retry_log"] = [asdict(event) for event in attempt.retry_log]
     return row
 
 
@@ -235,6 +239,7 @@ def attempt_from_row(row: RowMapping) -> AttemptRecord:
     """An attempt record from an `attempts` row."""
     values = _record_values(AttemptRecord, row)
     values["verdict"] = Verdict(values["verdict"])
+    values["retry_log"] = tuple(RetryEvent(**event) for event in values["retry_log"] or ())
     return AttemptRecord(**values)
 
 

@@ -39,6 +39,18 @@ class _NoObserver:
         return None
 
 
+class ObserverGroup:
+    """Tell several observers (progress bar, spans, metrics) about each attempt, in order."""
+
+    def __init__(self, *observers: AttemptObserver | None) -> None:
+        self.observers = [observer for observer in observers if observer is not None]
+
+    def attempt_finished(self, attempt: AttemptRecord) -> None:
+        """Pass the attempt to every observer."""
+        for observer in self.observers:
+            observer.attempt_finished(attempt)
+
+
 def plan_work(
     cases: Sequence[Case], repeat: int, done: set[tuple[str, int]] | frozenset[tuple[str, int]]
 ) -> list[WorkItem]:

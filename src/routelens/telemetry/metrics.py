@@ -107,11 +107,18 @@ class RoutingMetrics:
         }
         self.tests.add(1, outcome)
         wall = (attempt.finished_at - attempt.started_at).total_seconds()
-        self.duration.record(max(wall, attempt.latency_s), outcome)
-        self.cost.record(attempt.cost_usd, base)
+        timing = {
+            **base,
+            names.LABEL_CATEGORY: attempt.category,
+            names.LABEL_RESULT: str(attempt.verdict),
+        }
+        self.duration.record(max(wall, attempt.latency_s), timing)
         if attempt.retries:
             self.retries.add(attempt.retries, base)
-        self._record_api(attempt, base)
+        if self.api_router or attempt.cost_usd or attempt.http_status is not None:
+            # an offline router has no API call and no cost: skip the empty measurements
+            self.cost.record(attempt.cost_usd, base)
+            self._record_api(attempt, base)
         self._record_tokens(attempt, base)
         if attempt.verdict is not Verdict.ERROR:
             self._decided += 1

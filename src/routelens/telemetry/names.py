@@ -101,6 +101,11 @@ PROVIDER_BY_ROUTER: Final = {
 SERVICE_NAME_SUFFIX: Final = "-routing-tests"  # <suite>-routing-tests, as in the plan
 DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment.name"
 SUITE_VERSION_RESOURCE: Final = "routelens.suite.version"
+SERVICE_NAME: Final = "service.name"
+SERVICE_VERSION: Final = "service.version"
+HOST_NAME: Final = "host.name"
+VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"  # the commit under test
+VCS_REF_HEAD_NAME: Final = "vcs.ref.head.name"  # its branch
 
 # --- metrics (names as Prometheus shows them; the OTel names below map onto them) ----------
 # Instrument names carry no unit or `_total` suffix that the Prometheus exporter would add

@@ -31,6 +31,29 @@ def _ns(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000_000)
 
 
+def _api_attributes(attempt: AttemptRecord) -> dict[str, int | float]:
+    """Tokens, retries and API timing (P1-01 to P1-04); absent for routers with no API call."""
+    return {
+        names.CLAUDE_TOKENS_INPUT: attempt.input_tokens,
+        names.CLAUDE_TOKENS_OUTPUT: attempt.output_tokens,
+        names.CLAUDE_TOKENS_CACHE_READ: attempt.cache_read_tokens,
+        names.CLAUDE_TOKENS_CACHE_WRITE: attempt.cache_write_tokens,
+        names.CLAUDE_RETRY_COUNT: attempt.retries,
+        names.API_LATENCY_MS: round(attempt.latency_s * 1000, 3),
+        names.RETRY_WAIT_MS: round(attempt.retry_wait_s * 1000, 3),
+        names.API_RATE_LIMITED_COUNT: sum(
+            1 for e in attempt.retry_log if e.http_status in RATE_LIMITED_STATUSES
+        ),
+        names.API_SERVER_ERROR_COUNT: sum(
+            1
+            for e in attempt.retry_log
+            if e.http_status is not None
+            and e.http_status >= 500
+            and e.http_status not in RATE_LIMITED_STATUSES
+        ),
+    }
+
+
 class RunSpans:
     """The span tree of one run; an attempt observer for the runner.
 
@@ -59,6 +82,7 @@ class RunSpans:
         self.api_router = run.router in names.PROVIDER_BY_ROUTER
         self.suite_span: Span | None = None
         self.workers: dict[int, Span] = {}
+        self._worker_contexts: dict[int, otel_context.Context] = {}
         self._last_end_ns = 0
         self.final_status: RunStatus | None = None
 
@@ -110,14 +134,20 @@ class RunSpans:
             self.workers[worker_id] = span
         return span
 
+    def _worker_context(self, worker_id: int, start_ns: int) -> otel_context.Context:
+        context = self._worker_contexts.get(worker_id)
+        if context is None:
+            context = trace.set_span_in_context(self._worker(worker_id, start_ns))
+            self._worker_contexts[worker_id] = context
+        return context
+
     def attempt_finished(self, attempt: AttemptRecord) -> None:
         """Add the attempt's span (and its API call span) under its worker's span."""
         start_ns, end_ns = _ns(attempt.started_at), _ns(attempt.finished_at)
         self._last_end_ns = max(self._last_end_ns, end_ns)
-        worker = self._worker(attempt.worker_id, start_ns)
         span = self.tracer.start_span(
             names.attempt_span_name(attempt.case_id),
-            context=trace.set_span_in_context(worker),
+            context=self._worker_context(attempt.worker_id, start_ns),
             start_time=start_ns,
             attributes=self._attempt_attributes(attempt),
         )
@@ -149,7 +179,6 @@ class RunSpans:
             names.TEST_REPEAT_INDEX: attempt.repeat_index,
             names.TEST_SEQUENCE_NUMBER: attempt.sequence_number,
             names.WORKER_ID: attempt.worker_id,
-            names.RUN_ID: self.run.run_id,
             names.CLAUDE_MODEL: self.run.model or "",
             names.CLAUDE_TOKENS_INPUT: attempt.input_tokens,
             names.CLAUDE_TOKENS_OUTPUT: attempt.output_tokens,
@@ -171,6 +200,8 @@ class RunSpans:
             names.SKILLS_SET_HASH: self.run.skills_hash,
             **self._vcs(),
         }
+        if self.api_router or attempt.http_status is not None or attempt.cost_usd:
+            attributes.update(_api_attributes(attempt))
         if attempt.expected_skill_hash:
             attributes[names.SKILL_MD_HASH] = attempt.expected_skill_hash
         if attempt.actual_skill_hash:

@@ -1,0 +1,127 @@
+"""Telemetry overhead per attempt: the same run with telemetry on and off, in one process.
+
+A no-op router (answers at once) runs the example suite through the whole runner twice per
+round, alternating which goes first: once with no telemetry, once with the real SDK providers
+(batch span processor, periodic metric reader) feeding exporters that accept and discard, so
+what is measured is routelens' instrumentation and the SDK, not a network. The difference per
+attempt is printed in microseconds. Target: under 200 µs per attempt.
+
+Run: `make bench` (or `python bench/overhead.py --repeat 10 --rounds 3`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from routelens.routers.base import RouteRequest, RouteResult
+from routelens.routers.function import FunctionRouter
+from routelens.runner.session import RunSettings, create_run, execute_run
+from routelens.store import open_store
+from routelens.suite.cases import load_case_suite
+from routelens.suite.models import CaseSuite, SkillSet
+from routelens.suite.skills import load_skill_set
+from routelens.telemetry.run import RunTelemetry
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jira"
+
+
+class DiscardingSpanExporter(SpanExporter):
+    """Accepts spans and drops them."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+class DiscardingMetricExporter(MetricExporter):
+    """Accepts metrics and drops them."""
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: object
+    ) -> MetricExportResult:
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: object) -> None:
+        return None
+
+
+def answer(request: RouteRequest) -> RouteResult:
+    """A no-op router: the first skill, at once."""
+    return RouteResult(skill=request.skills.skills[0].name)
+
+
+def one_run(skills: SkillSet, suite: CaseSuite, repeat: int, telemetry: bool) -> tuple[float, int]:
+    """Seconds for one run of the suite, and its attempt count."""
+    with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "o.sqlite") as store:
+        settings = RunSettings(router="function", repeat=repeat, concurrency=4)
+        run = create_run(store, skills, suite, settings)
+        started = time.perf_counter()
+        if telemetry:
+            tracer_provider = TracerProvider()
+            tracer_provider.add_span_processor(BatchSpanProcessor(DiscardingSpanExporter()))
+            reader = PeriodicExportingMetricReader(DiscardingMetricExporter(), 60_000)
+            meter_provider = MeterProvider(metric_readers=[reader])
+            with RunTelemetry(
+                run, skills, tracer_provider=tracer_provider, meter_provider=meter_provider
+            ) as observer:
+                execute_run(
+                    store,
+                    run,
+                    skills,
+                    suite.cases,
+                    FunctionRouter(answer),
+                    settings,
+                    observer=observer,
+                )
+            tracer_provider.shutdown()
+            meter_provider.shutdown()
+        else:
+            execute_run(store, run, skills, suite.cases, FunctionRouter(answer), settings)
+        return time.perf_counter() - started, len(suite.cases) * repeat
+
+
+def main() -> None:
+    """Alternate runs with telemetry off and on; print the per-attempt difference."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    skills = load_skill_set(EXAMPLE / "skills")
+    suite = load_case_suite(EXAMPLE / "cases.yaml", skills)
+    off: list[float] = []
+    on: list[float] = []
+    attempts = 0
+    for round_number in range(args.rounds):
+        order = (False, True) if round_number % 2 == 0 else (True, False)
+        for telemetry in order:
+            seconds, attempts = one_run(skills, suite, args.repeat, telemetry)
+            (on if telemetry else off).append(seconds / attempts)
+    off_us, on_us = statistics.median(off) * 1e6, statistics.median(on) * 1e6
+    print(f"attempts per run: {attempts}, rounds: {args.rounds}")
+    print(f"telemetry off: {off_us:.0f} µs per attempt (median)")
+    print(f"telemetry on:  {on_us:.0f} µs per attempt (median)")
+    print(
+        f"overhead: {on_us - off_us:.0f} µs per attempt (target < 200); ratio on/off "
+        f"{on_us / off_us:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ from routelens.report.console import render_run_summary, render_runs_table
 from routelens.report.junit import write_junit_xml
 from routelens.report.progress import RunProgress
 from routelens.report.run_json import run_report_dict
-from routelens.runner.engine import plan_work
+from routelens.runner.engine import ObserverGroup, plan_work
 from routelens.runner.gate import evaluate_gate
 from routelens.runner.launch import RunFlags, prepare_new_run, prepare_resumed_run
 from routelens.runner.session import execute_run
@@ -32,6 +32,7 @@ from routelens.store import (
 )
 from routelens.suite.cases import load_case_suite
 from routelens.suite.skills import load_skill_set
+from routelens.telemetry.session import run_telemetry
 
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -146,6 +147,18 @@ def run(
     resume: Annotated[str | None, typer.Option(help="Run only what RUN_ID is missing.")] = None,
     retry_errors: Annotated[bool, typer.Option(help="With --resume: redo error attempts.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(help="Send spans and metrics over OTLP here (else OTEL_EXPORTER_OTLP_*)."),
+    ] = None,
+    capture_content: Annotated[
+        bool | None,
+        typer.Option(
+            "--capture-content/--no-capture-content",
+            help="Put inputs and responses on spans (default: "
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
@@ -176,7 +189,18 @@ def run(
         run_record, skill_set, case_list = prepared.run, prepared.skills, prepared.cases
         settings, active_router = prepared.settings, prepared.router
         pending = len(plan_work(case_list, settings.repeat, opened.attempt_keys(run_record.run_id)))
-        with RunProgress(pending, Console(stderr=True)) as progress:
+        sequence = sum(1 for r in opened.list_runs() if r.suite_name == run_record.suite_name)
+        with (
+            run_telemetry(
+                run_record,
+                skill_set,
+                otlp_endpoint=otlp_endpoint,
+                capture_content=capture_content,
+                planned_attempts=pending,
+                run_sequence=sequence,
+            ) as telemetry,
+            RunProgress(pending, Console(stderr=True)) as progress,
+        ):
             outcome = execute_run(
                 opened,
                 run_record,
@@ -185,8 +209,10 @@ def run(
                 active_router,
                 settings,
                 retry_errors=retry_errors,
-                observer=progress,
+                observer=ObserverGroup(progress, telemetry),
             )
+            if telemetry is not None:
+                telemetry.finish(outcome.run.status)
         attempts = opened.attempts(run_record.run_id)
         if junit is not None:
             write_junit_xml(junit, outcome.run, attempts)

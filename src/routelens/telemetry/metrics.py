@@ -8,7 +8,9 @@ names, model, router, error type and status; never a case id or input text.
 
 from __future__ import annotations
 
-from opentelemetry.metrics import MeterProvider
+from collections.abc import Iterable
+
+from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
 from routelens import __version__
 from routelens.store.records import AttemptRecord, RunRecord, Verdict
@@ -70,8 +72,10 @@ class RoutingMetrics:
         self.tokens = meter.create_counter(
             names.METRIC_TOKENS, unit=names.UNIT_TOKENS, description="Tokens by type"
         )
-        self.accuracy = meter.create_gauge(
+        # observed at collection time, not set per attempt: one measurement less per attempt
+        self.accuracy = meter.create_observable_gauge(
             names.METRIC_ACCURACY,
+            callbacks=[self._observe_accuracy],
             unit=names.UNIT_ONE,
             description="Passed / decided attempts of the run so far (0-1)",
         )
@@ -123,7 +127,10 @@ class RoutingMetrics:
         if attempt.verdict is not Verdict.ERROR:
             self._decided += 1
             self._passed += attempt.verdict is Verdict.PASS
-            self.accuracy.set(self._passed / self._decided, base)
+
+    def _observe_accuracy(self, options: CallbackOptions) -> Iterable[Observation]:
+        if self._decided:
+            yield Observation(self._passed / self._decided, self._base_labels())
 
     def _record_api(self, attempt: AttemptRecord, base: dict[str, str]) -> None:
         self.api_latency.record(attempt.latency_s, base)

@@ -1,8 +1,12 @@
-"""The public API is exactly `__all__`, and every name in it resolves and is documented."""
+"""The public API is exactly `__all__`, resolves lazily, and every name in it is documented."""
 
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+
+import pytest
 
 import routelens
 
@@ -13,13 +17,10 @@ def test_all_names_resolve_and_are_unique() -> None:
         assert hasattr(routelens, name), name
 
 
-def test_public_members_are_exported_from_the_top_level() -> None:
-    public = {
-        name
-        for name, value in vars(routelens).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
-    }
-    assert public == set(routelens.__all__) - {"__version__"}
+def test_dir_lists_exactly_the_public_api_and_other_names_fail_cleanly() -> None:
+    assert dir(routelens) == sorted(routelens.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = routelens.nope  # type: ignore[attr-defined]
 
 
 def test_every_exported_class_and_function_has_a_docstring() -> None:
@@ -27,3 +28,15 @@ def test_every_exported_class_and_function_has_a_docstring() -> None:
         value = getattr(routelens, name)
         if inspect.isclass(value) or inspect.isfunction(value):
             assert inspect.getdoc(value), name
+
+
+def test_importing_the_package_loads_nothing_heavy() -> None:
+    code = (
+        "import sys, routelens; "
+        "heavy = [m for m in ('routelens.store.sqlstore', 'sqlalchemy', 'bm25s', 'pydantic') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""

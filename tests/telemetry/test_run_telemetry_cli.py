@@ -69,7 +69,8 @@ def test_a_run_exports_its_span_tree_and_metrics(
     assert suite.resource["service.name"] == "small-routing-tests"
     assert suite.resource["team"] == "assistants"
     metrics = receiver.latest_metrics()
-    assert "routing_test" in metrics and "routing_test_duration" in metrics
+    assert "routing_test" in metrics
+    assert "routing_test_duration" in metrics
     assert "routing_test_accuracy_ratio" in metrics
 
 

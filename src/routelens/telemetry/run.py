@@ -48,6 +48,10 @@ class RunTelemetry:
         self.spans.__enter__()
         return self
 
+    def join_suite(self, suite_context: otel_context.Context) -> None:
+        """Record under a suite span opened in another process (see `RunSpans.join_suite`)."""
+        self.spans.join_suite(suite_context)
+
     def attempt_finished(self, attempt: AttemptRecord) -> None:
         """Record one finished attempt as spans and metrics."""
         self.spans.attempt_finished(attempt)

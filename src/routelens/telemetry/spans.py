@@ -93,6 +93,11 @@ class RunSpans:
             raise RuntimeError("the suite span starts when the RunSpans context is entered")
         return trace.set_span_in_context(self.suite_span)
 
+    def join_suite(self, suite_context: otel_context.Context) -> None:
+        """Hang this process's worker spans under a suite span another process opened
+        (pytest-xdist workers); that span is neither opened nor ended here."""
+        self.suite_span = trace.get_current_span(suite_context)
+
     def __enter__(self) -> RunSpans:
         attributes: dict[str, str | int] = {
             names.RUN_ID: self.run.run_id,

@@ -93,9 +93,10 @@ class RoutingMetrics:
         )
         self._passed = 0
         self._decided = 0
+        self._base = {names.LABEL_MODEL: run.model or "", names.LABEL_ROUTER: run.router}
 
     def _base_labels(self) -> dict[str, str]:
-        return {names.LABEL_MODEL: self.run.model or "", names.LABEL_ROUTER: self.run.router}
+        return self._base
 
     def record(self, attempt: AttemptRecord) -> None:
         """Add one finished attempt to every instrument it concerns."""

@@ -25,6 +25,7 @@ from routelens.telemetry import names
 from routelens.telemetry.metrics import actual_label, routing_correct
 
 RATE_LIMITED_STATUSES = frozenset({429, 529})
+_OK = Status(StatusCode.OK)
 
 
 def _ns(moment: datetime) -> int:
@@ -85,6 +86,17 @@ class RunSpans:
         self._worker_contexts: dict[int, otel_context.Context] = {}
         self._last_end_ns = 0
         self.final_status: RunStatus | None = None
+        # the same on every attempt span of the run: built once
+        self._run_attributes: dict[str, str | int | float | bool] = {
+            names.CLAUDE_MODEL: run.model or "",
+            names.SKILLS_SET_HASH: run.skills_hash,
+            **self._vcs(),
+        }
+        self._skill_versions = {
+            skill.name: str(skill.metadata["version"])
+            for skill in skills.skills
+            if skill.metadata.get("version") is not None
+        }
 
     @property
     def suite_context(self) -> otel_context.Context:
@@ -163,12 +175,12 @@ class RunSpans:
         elif attempt.verdict is Verdict.ERROR:
             span.set_status(Status(StatusCode.ERROR, attempt.error_message or attempt.error_type))
         else:
-            span.set_status(Status(StatusCode.OK))
+            span.set_status(_OK)
         span.end(end_time=end_ns)
 
     def _attempt_attributes(self, attempt: AttemptRecord) -> dict[str, str | int | float | bool]:
-        expected = self.skills.resolve(attempt.expected_skill)
         attributes: dict[str, str | int | float | bool] = {
+            **self._run_attributes,
             names.TEST_ID: attempt.case_id,
             names.TEST_CATEGORY: attempt.category,
             names.TEST_INPUT_HASH: input_hash(attempt.input),
@@ -184,7 +196,6 @@ class RunSpans:
             names.TEST_REPEAT_INDEX: attempt.repeat_index,
             names.TEST_SEQUENCE_NUMBER: attempt.sequence_number,
             names.WORKER_ID: attempt.worker_id,
-            names.CLAUDE_MODEL: self.run.model or "",
             names.CLAUDE_TOKENS_INPUT: attempt.input_tokens,
             names.CLAUDE_TOKENS_OUTPUT: attempt.output_tokens,
             names.CLAUDE_TOKENS_CACHE_READ: attempt.cache_read_tokens,
@@ -202,8 +213,6 @@ class RunSpans:
                 and e.http_status >= 500
                 and e.http_status not in RATE_LIMITED_STATUSES
             ),
-            names.SKILLS_SET_HASH: self.run.skills_hash,
-            **self._vcs(),
         }
         if self.api_router or attempt.http_status is not None or attempt.cost_usd:
             attributes.update(_api_attributes(attempt))
@@ -211,9 +220,9 @@ class RunSpans:
             attributes[names.SKILL_MD_HASH] = attempt.expected_skill_hash
         if attempt.actual_skill_hash:
             attributes[names.SKILL_MD_HASH_ROUTED] = attempt.actual_skill_hash
-        version = expected.metadata.get("version") if expected else None
+        version = self._skill_versions.get(attempt.expected_skill or "")
         if version is not None:
-            attributes[names.SKILL_VERSION] = str(version)
+            attributes[names.SKILL_VERSION] = version
         if attempt.error_type:
             attributes[names.ERROR_TYPE] = attempt.error_type
         if self.capture_content:

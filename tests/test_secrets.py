@@ -16,6 +16,7 @@ from tests.fakes.api_server import (
     anthropic_api_error,
     anthropic_authentication_error,
 )
+from tests.telemetry.otlp_receiver import OtlpReceiver
 
 SENTINEL = "sk-ant-api03-SENTINEL-0123456789abcdef"
 
@@ -29,7 +30,15 @@ def _answer(server: FakeApiServer, request: RecordedRequest) -> object:
     return server.default_response(request)
 
 
+def stack_receiver(request: pytest.FixtureRequest) -> OtlpReceiver:
+    """A loopback OTLP receiver that lives as long as the test."""
+    receiver = OtlpReceiver().__enter__()
+    request.addfinalizer(lambda: receiver.__exit__(None, None, None))
+    return receiver
+
+
 def test_the_key_reaches_the_api_and_nothing_else(
+    request: pytest.FixtureRequest,
     server: FakeApiServer,
     skills_dir: Path,
     cases_file: Path,
@@ -41,6 +50,7 @@ def test_the_key_reaches_the_api_and_nothing_else(
     monkeypatch.setenv("ANTHROPIC_API_KEY", SENTINEL)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
     server.script(lambda request: _answer(server, request))  # type: ignore[arg-type,return-value]
+    receiver = stack_receiver(request)
     store = tmp_path / "store.sqlite"
     junit = tmp_path / "junit.xml"
     runner = CliRunner()
@@ -67,6 +77,9 @@ def test_the_key_reaches_the_api_and_nothing_else(
             f"api_key={SENTINEL}",
             "--repeat",
             "2",
+            "--otlp-endpoint",
+            receiver.endpoint,
+            "--capture-content",
         ],
     )
     report = json.loads(result.stdout)
@@ -95,7 +108,10 @@ def test_the_key_reaches_the_api_and_nothing_else(
         "junit": junit.read_text(),
         "jsonl": exported.read_text(),
         "logs": caplog.text,
+        "telemetry": "\n".join(str(span.span) + str(span.resource) for span in receiver.spans()),
     }
+    assert "routing_test_suite" in outputs["telemetry"]  # telemetry was really sent
+    assert "gen_ai.output.messages" in outputs["telemetry"]  # with content captured
     for path in tmp_path.glob("store.sqlite*"):
         outputs[path.name] = path.read_bytes().decode("latin-1")
     for name, text in outputs.items():

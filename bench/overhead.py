@@ -120,8 +120,10 @@ def main() -> None:
     print(f"attempts per run: {attempts}, rounds: {args.rounds}")
     print(f"telemetry off: {off_us:.0f} µs per attempt (median)")
     print(f"telemetry on:  {on_us:.0f} µs per attempt (median)")
-    print(f"overhead: {paired_us:.0f} µs per attempt (median of paired rounds; target < 200); "
-          f"ratio on/off {on_us / off_us:.2f}")
+    print(
+        f"overhead: {paired_us:.0f} µs per attempt (median of paired rounds; target < 200); "
+        f"ratio on/off {on_us / off_us:.2f}"
+    )
 
 
 if __name__ == "__main__":

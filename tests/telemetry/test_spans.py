@@ -211,6 +211,11 @@ def test_local_runs_have_no_chat_spans_and_content_is_captured_only_on_request(
     assert not [name for name in spans if name.startswith("chat")]
     (tc1,) = spans["routing_test_TC1"]
     assert (tc1.attributes or {})["test.input"] == "ship it"
+    assert "claude.tokens.input" in (tc1.attributes or {})  # this attempt did call an API
+    exporter.clear()
+    plain = _record(small_skills, exporter, "local", [make_attempt("TC9")])
+    (tc9,) = plain["routing_test_TC9"]
+    assert "claude.tokens.input" not in (tc9.attributes or {})  # no API call, no API figures
 
 
 def test_an_interrupted_run_marks_the_suite_span(

@@ -196,23 +196,6 @@ class RunSpans:
             names.TEST_REPEAT_INDEX: attempt.repeat_index,
             names.TEST_SEQUENCE_NUMBER: attempt.sequence_number,
             names.WORKER_ID: attempt.worker_id,
-            names.CLAUDE_TOKENS_INPUT: attempt.input_tokens,
-            names.CLAUDE_TOKENS_OUTPUT: attempt.output_tokens,
-            names.CLAUDE_TOKENS_CACHE_READ: attempt.cache_read_tokens,
-            names.CLAUDE_TOKENS_CACHE_WRITE: attempt.cache_write_tokens,
-            names.CLAUDE_RETRY_COUNT: attempt.retries,
-            names.API_LATENCY_MS: round(attempt.latency_s * 1000, 3),
-            names.RETRY_WAIT_MS: round(attempt.retry_wait_s * 1000, 3),
-            names.API_RATE_LIMITED_COUNT: sum(
-                1 for e in attempt.retry_log if e.http_status in RATE_LIMITED_STATUSES
-            ),
-            names.API_SERVER_ERROR_COUNT: sum(
-                1
-                for e in attempt.retry_log
-                if e.http_status is not None
-                and e.http_status >= 500
-                and e.http_status not in RATE_LIMITED_STATUSES
-            ),
         }
         if self.api_router or attempt.http_status is not None or attempt.cost_usd:
             attributes.update(_api_attributes(attempt))

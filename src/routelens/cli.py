@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    StoreOption,
+    parse_labels,
+    parse_router_options,
+    reports_input_errors,
+)
+from routelens.commands.common import (
+    open_configured_store as _open,
+)
+from routelens.commands.compare import compare_command
+from routelens.commands.confidence import confidence_command
+from routelens.commands.confusion import confusion_command
+from routelens.commands.cost import cost_command
+from routelens.commands.experiment import experiment_app
+from routelens.commands.flaky import flaky_command
+from routelens.commands.power import power_command
+from routelens.commands.trend import trend_command
 from routelens.config import RoutelensConfig, load_config
 from routelens.errors import InputError
 from routelens.report.console import render_run_summary, render_runs_table
@@ -23,19 +40,15 @@ from routelens.runner.gate import evaluate_gate
 from routelens.runner.launch import RunFlags, prepare_new_run, prepare_resumed_run
 from routelens.runner.session import execute_run
 from routelens.store import (
-    DEFAULT_STORE_URL,
     RunStatus,
-    Store,
     export_run_jsonl,
     import_jsonl,
-    open_store,
 )
 from routelens.suite.cases import load_case_suite
 from routelens.suite.skills import load_skill_set
 from routelens.telemetry.session import run_telemetry
 
 EXIT_GATE_FAILED = 1
-EXIT_BAD_INPUT = 2
 EXIT_STOPPED_BY_BUDGET = 3
 EXIT_INTERRUPTED = 130
 
@@ -47,65 +60,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="routelens.toml (default: ./routelens.toml or [tool.routelens] in ./pyproject.toml).",
-    ),
-]
-StoreOption = Annotated[
-    str | None,
-    typer.Option("--store", help=f"Store URL or SQLite path [default: {DEFAULT_STORE_URL}]."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def reports_input_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn an `InputError` into one line on stderr and exit code 2 (never a traceback)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except InputError as error:
-            typer.echo(f"routelens: error: {error.one_line()}", err=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-
-    return wrapper
-
 
 def _stdout() -> Console:
     return Console(highlight=False, soft_wrap=False)
-
-
-def _open(store_url: str | None, config: RoutelensConfig) -> Store:
-    return open_store(store_url or config.store or DEFAULT_STORE_URL)
-
-
-def parse_labels(pairs: list[str]) -> dict[str, str]:
-    """`["team=qa", "release=1.2"]` → `{"team": "qa", "release": "1.2"}`."""
-    labels: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError("--label", f"{pair!r} is not key=value", field="label")
-        labels[key.strip()] = value.strip()
-    return labels
-
-
-def parse_router_options(pairs: list[str]) -> dict[str, Any]:
-    """`--router-option ambiguity_ratio=0.7` values, read as JSON when they parse as JSON."""
-    options: dict[str, Any] = {}
-    for key, text in parse_labels(pairs).items():
-        try:
-            options[key] = json.loads(text)
-        except json.JSONDecodeError:
-            options[key] = text
-    return options
 
 
 @app.command()
@@ -368,6 +325,18 @@ def import_runs(
                 f"{path}: {result.runs_created} runs created, {result.attempts_added} "
                 f"attempts added, {result.attempts_skipped} already present"
             )
+
+
+app.command("compare")(reports_input_errors(compare_command))
+app.command("power")(reports_input_errors(power_command))
+app.command("confusion")(reports_input_errors(confusion_command))
+app.command("trend")(reports_input_errors(trend_command))
+app.command("cost")(reports_input_errors(cost_command))
+app.command("flaky")(reports_input_errors(flaky_command))
+app.command("confidence")(reports_input_errors(confidence_command))
+
+
+app.add_typer(experiment_app, name="experiment")
 
 
 def main() -> None:

@@ -47,7 +47,9 @@ def test_fresh_store_is_at_the_latest_version_with_every_table(store: Store) -> 
         attempt_unique = [uq["column_names"] for uq in inspector.get_unique_constraints("attempts")]
 
     assert _versions(store) == [m.version for m in MIGRATIONS]
-    assert {"runs", "run_skills", "run_cases", "attempts", "schema_version"} <= table_names
+    assert {"runs", "run_skills", "run_cases", "attempts", "experiments", "schema_version"} <= (
+        table_names
+    )
     assert {("run_id", "sequence_number"), ("case_id", "started_at"), ("started_at",)} <= (
         attempt_indexes
     )
@@ -136,11 +138,12 @@ def test_a_v1_store_gains_the_retry_log_and_keeps_its_attempts(
         store.record_attempt(make_attempt())
         with store.engine.begin() as connection:  # turn it back into a v1 store
             connection.execute(text("ALTER TABLE attempts DROP COLUMN retry_log"))
+            connection.execute(text("DROP TABLE experiments"))
             connection.execute(
-                tables.schema_version.delete().where(tables.schema_version.c.version == 2)
+                tables.schema_version.delete().where(tables.schema_version.c.version >= 2)
             )
     with open_store(url) as store:
-        assert _versions(store) == [1, 2]
+        assert _versions(store) == list(range(1, LATEST_VERSION + 1))
         with store.engine.connect() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("attempts")}
         assert "retry_log" in columns
@@ -152,3 +155,35 @@ def test_a_v1_store_gains_the_retry_log_and_keeps_its_attempts(
         store.record_attempt(retried)
         by_case = {a.case_id: a for a in store.attempts("run-1")}
         assert by_case["case-2"].retry_log == (RetryEvent("rate_limit_error", 429, 1.5),)
+
+
+def test_a_v2_store_gains_the_experiments_table_and_keeps_its_runs(
+    store_url_factory: Callable[[], str], make_run: Any
+) -> None:
+    url = store_url_factory()
+    with open_store(url) as store:
+        store.create_run(make_run(), [], [])
+        with store.engine.begin() as connection:  # turn it back into a v2 store
+            connection.execute(text("DROP TABLE experiments"))
+            connection.execute(
+                tables.schema_version.delete().where(tables.schema_version.c.version == 3)
+            )
+    with open_store(url) as store:
+        assert _versions(store) == [1, 2, 3]
+        with store.engine.connect() as connection:
+            inspector = inspect(connection)
+            columns = {c["name"] for c in inspector.get_columns("experiments")}
+            keys = inspector.get_foreign_keys("experiments")
+        assert {"name", "status", "control", "treatment", "seed", "summary"} <= columns
+        assert {"control_run_id", "treatment_run_id"} <= columns
+        assert {tuple(k["constrained_columns"]) for k in keys} == {
+            ("control_run_id",),
+            ("treatment_run_id",),
+        }
+        assert store.get_run("run-1") is not None
+
+
+def test_the_v3_step_leaves_an_existing_experiments_table_alone(store: Store) -> None:
+    with store.engine.begin() as connection:
+        MIGRATIONS[2].apply(connection)
+        assert inspect(connection).has_table("experiments")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, V
 from routelens.errors import InputError
 from routelens.routers.base import RetryEvent
 from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
-from routelens.store.sqlstore import ImportSummary, Store
+from routelens.store.sqlstore import ImportSummary, MergeBatch, Store
 
 __all__ = ["AttemptLine", "ImportSummary", "export_run_jsonl", "import_jsonl"]
 
@@ -24,6 +26,8 @@ __all__ = ["AttemptLine", "ImportSummary", "export_run_jsonl", "import_jsonl"]
 _Int32 = Annotated[int, Field(ge=0, le=2**31 - 1)]
 _Int64 = Annotated[int, Field(ge=0, le=2**63 - 1)]
 _NonNegativeFloat = Annotated[FiniteFloat, Field(ge=0)]
+# Lines are validated and written this many at a time, inside the import's one transaction.
+_BATCH_LINES = 10_000
 
 
 class RetryLine(BaseModel):
@@ -160,6 +164,12 @@ class AttemptLine(BaseModel):
         )
 
 
+# The fields of an attempt line that go into the attempt's row as they are.
+_ATTEMPT_ROW_FIELDS = tuple(
+    f.name for f in fields(AttemptRecord) if f.name in AttemptLine.model_fields
+)
+
+
 def export_run_jsonl(store: Store, run_id: str, out: Path) -> int:
     """Write a run's attempts to `out`, one JSON object a line; returns the line count."""
     run = store.get_run(run_id)
@@ -231,34 +241,54 @@ def attempt_line_dict(run: RunRecord, attempt: AttemptRecord) -> dict[str, Any]:
 def import_jsonl(store: Store, path: Path) -> ImportSummary:
     """Add the runs and attempts in a JSONL file to `store`; re-importing adds nothing.
 
-    The whole file is validated before anything is written, so a bad line writes nothing: it
-    raises an InputError naming the file, the line and the field.
+    The file is read in batches, all written in one transaction that a bad line rolls back,
+    so a bad line writes nothing: it raises an InputError naming the file, the line and the
+    field.
     """
-    lines = read_attempt_lines(path)
-    runs: dict[str, RunRecord] = {}
-    for line in lines:
-        # The first line that names a run describes it; later lines only add attempts.
-        runs.setdefault(line.run_id, line.to_run())
-    return store.merge(list(runs.values()), [line.to_attempt() for line in lines])
+    return store.merge_batches(_merge_batches(path))
 
 
 def read_attempt_lines(path: Path) -> list[AttemptLine]:
     """Every line of a JSONL file, validated; blank lines are skipped."""
+    return [attempt_line for _, attempt_line, _ in _validated_lines(path)]
+
+
+def _merge_batches(path: Path) -> Iterator[MergeBatch]:
+    # A batch at a time keeps memory flat however long the file is.
+    seen_runs: set[str] = set()
+    runs: list[RunRecord] = []
+    rows: list[dict[str, Any]] = []
+    for _, attempt_line, row in _validated_lines(path):
+        if attempt_line.run_id not in seen_runs:
+            # The first line that names a run describes it; later lines only add attempts.
+            seen_runs.add(attempt_line.run_id)
+            runs.append(attempt_line.to_run())
+        rows.append(row)
+        if len(rows) == _BATCH_LINES:
+            yield MergeBatch(runs, rows)
+            runs, rows = [], []
+    if runs or rows:
+        yield MergeBatch(runs, rows)
+
+
+def _validated_lines(path: Path) -> Iterator[tuple[int, AttemptLine, dict[str, Any]]]:
+    """(line number, line, its `attempts` row) for each non-blank line, validated."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as lines:
+            # Only "\n" ends a line: str.splitlines would also split on U+2028 and friends,
+            # which JSON allows unescaped inside strings. No byte of a multi-byte UTF-8
+            # character is "\n", so each line can be decoded on its own.
+            for line_number, raw_line in enumerate(lines, start=1):
+                try:
+                    text = raw_line.decode("utf-8-sig" if line_number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    raise InputError(path, "not UTF-8 text", line=line_number) from None
+                line = text.removesuffix("\n").removesuffix("\r")
+                if line.strip():
+                    attempt_line = _parse_line(path, line_number, line)
+                    yield line_number, attempt_line, _attempt_row(path, line_number, attempt_line)
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        line_number = error.object[: error.start].count(b"\n") + 1
-        raise InputError(path, "not UTF-8 text", line=line_number) from None
-    # Only "\n" ends a line: str.splitlines would also split on U+2028 and friends, which
-    # JSON allows unescaped inside strings.
-    parsed: list[AttemptLine] = []
-    for line_number, raw_line in enumerate(text.split("\n"), start=1):
-        line = raw_line.removesuffix("\r")
-        if line.strip():
-            parsed.append(_parse_line(path, line_number, line))
-    return parsed
 
 
 def _parse_line(path: Path, line_number: int, line: str) -> AttemptLine:
@@ -271,31 +301,51 @@ def _parse_line(path: Path, line_number: int, line: str) -> AttemptLine:
         if first["type"] == "json_invalid":
             message = f"not valid JSON ({first['ctx']['error']})" if "ctx" in first else message
         raise InputError(path, message, line=line_number, field=field) from None
-    for name in type(attempt_line).model_fields:
+    # A NUL can only come from a raw NUL or the escape \u0000, and every float field but the
+    # free-form settings is already checked finite; so most lines need only settings checked.
+    suspects = AttemptLine.model_fields if "\x00" in line or "\\u0000" in line else ("settings",)
+    for name in suspects:
         problem = _unstorable(getattr(attempt_line, name))
         if problem:
             raise InputError(path, problem, line=line_number, field=name)
-    _check_time_range(path, line_number, attempt_line)
     return attempt_line
 
 
-def _check_time_range(path: Path, line_number: int, attempt_line: AttemptLine) -> None:
+def _attempt_row(path: Path, line_number: int, attempt_line: AttemptLine) -> dict[str, Any]:
+    """`schema.attempt_to_row(attempt_line.to_attempt())`, without the record in between."""
     # Converting to UTC, or adding the latency, can leave datetime's range (years 1 to 9999).
+    moments: dict[str, datetime | None] = {}
     for name in ("run_started_at", "run_finished_at", "started_at", "finished_at"):
         moment = getattr(attempt_line, name)
         try:
-            if moment is not None:
-                _utc(moment)
+            moments[name] = None if moment is None else _utc(moment)
         except OverflowError:
             raise InputError(
                 path, "out of range once converted to UTC", line=line_number, field=name
             ) from None
-    try:
-        attempt_line.to_attempt()
-    except OverflowError:
-        raise InputError(
-            path, "started_at plus latency_s is out of range", line=line_number, field="latency_s"
-        ) from None
+    started_at = moments["started_at"]
+    assert started_at is not None  # a required field
+    finished_at = moments["finished_at"]
+    if finished_at is None:
+        try:
+            finished_at = started_at + timedelta(seconds=attempt_line.latency_s)
+        except OverflowError:
+            raise InputError(
+                path,
+                "started_at plus latency_s is out of range",
+                line=line_number,
+                field="latency_s",
+            ) from None
+    values = attempt_line.__dict__
+    row = {name: values[name] for name in _ATTEMPT_ROW_FIELDS}
+    row["verdict"] = str(attempt_line.verdict)
+    row["started_at"] = started_at
+    row["finished_at"] = finished_at
+    row["retry_log"] = [
+        {"error_type": e.error_type, "http_status": e.http_status, "wait_s": e.wait_s}
+        for e in attempt_line.retry_log
+    ]
+    return row
 
 
 def _unstorable(value: object) -> str | None:

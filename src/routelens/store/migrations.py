@@ -44,9 +44,16 @@ def _add_retry_log_v2(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE attempts ADD COLUMN retry_log JSON"))
 
 
+def _create_experiments_v3(connection: Connection) -> None:
+    # Not in v1's table list, so every store gets it here; checkfirst keeps this a no-op
+    # should a store already hold the table.
+    schema.experiments.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
+    Migration(3, "experiments: A/B tests of two skill versions", _create_experiments_v3),
 )
 """Every migration this code knows, oldest first."""
 

@@ -189,6 +189,41 @@ attempts = Table(
     Index(None, "started_at"),
 )
 
+experiments = Table(
+    "experiments",
+    metadata,
+    # added in schema v3: an A/B test of two skill versions, run as two interleaved runs
+    Column("name", String, primary_key=True),
+    Column("status", String, nullable=False),
+    Column("control", _JSON_OBJECT, nullable=False),
+    Column("treatment", _JSON_OBJECT, nullable=False),
+    Column("cases_path", Text, nullable=False),
+    Column("router", String, nullable=False),
+    Column("model", String, nullable=True),
+    Column("repeat", Integer, nullable=False),
+    Column("concurrency", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("concluded_at", UTCDateTime, nullable=True),
+    Column(
+        "control_run_id",
+        String,
+        ForeignKey("runs.run_id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column(
+        "treatment_run_id",
+        String,
+        ForeignKey("runs.run_id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("decision", String, nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("summary", _JSON_OBJECT, nullable=True),
+    Index(None, "created_at"),
+)
+
 ATTEMPT_KEY_COLUMNS = ("run_id", "case_id", "repeat_index")
 """The natural key of an attempt: one row per (run, case, repeat)."""
 

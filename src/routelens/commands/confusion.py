@@ -1,0 +1,234 @@
+"""`routelens confusion`: the expected x actual matrix, aggregated in SQL, shown or as JSON."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine, and_, case, func, select, true
+
+from routelens.analytics.confusion import (
+    OUTCOME_LABELS,
+    CaseDisambiguation,
+    ConfusionReport,
+    DisambiguationView,
+    RouteCount,
+    confusion_report,
+    confusion_report_dict,
+    disambiguation_view,
+)
+from routelens.analytics.summary import ASK_LABEL
+from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import open_configured_store as _open
+from routelens.commands.common import parse_labels
+from routelens.config import load_config
+from routelens.errors import InputError
+from routelens.report.console import format_percent
+from routelens.store import Store, Verdict, schema
+from routelens.store.reads import attempts_select
+
+DISAMBIGUATION_CATEGORY = "disambiguation"
+_DECIDED = (str(Verdict.PASS), str(Verdict.FAIL))
+_MISSING = "-"
+_TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+def decided_route_counts(engine: Engine, attempt_filter: AttemptFilter) -> list[RouteCount]:
+    """Decided attempts grouped by (expected, actual, asked a question), one row per group."""
+    attempts = schema.attempts.c
+    query = (
+        attempts_select(
+            [
+                attempts.expected_skill,
+                attempts.actual_skill,
+                attempts.asked_clarification,
+                func.count(),
+            ],
+            attempt_filter,
+        )
+        .where(attempts.verdict.in_(_DECIDED))
+        .group_by(attempts.expected_skill, attempts.actual_skill, attempts.asked_clarification)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [RouteCount(row[0], row[1], bool(row[2]), int(row[3])) for row in rows]
+
+
+def disambiguation_cases(engine: Engine, attempt_filter: AttemptFilter) -> list[CaseDisambiguation]:
+    """Per disambiguation case: decided attempts, questions asked, options-named scores."""
+    attempts = schema.attempts.c
+    clarified = case(
+        (and_(attempts.actual_skill.is_(None), attempts.asked_clarification == true()), 1),
+        else_=0,
+    )
+    query = (
+        attempts_select(
+            [
+                attempts.case_id,
+                func.count(),
+                func.sum(clarified),
+                func.sum(attempts.options_score),
+                func.count(attempts.options_score),
+            ],
+            attempt_filter,
+        )
+        .where(attempts.verdict.in_(_DECIDED), attempts.category == DISAMBIGUATION_CATEGORY)
+        .group_by(attempts.case_id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        CaseDisambiguation(
+            case_id=row[0],
+            attempts=int(row[1]),
+            clarified=int(row[2] or 0),
+            options_score_sum=float(row[3] or 0.0),
+            options_scored=int(row[4]),
+        )
+        for row in rows
+    ]
+
+
+def latest_case_options(
+    engine: Engine, case_ids: list[str], run_ids: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
+    """Each case's `disambiguation_options` as the newest run that has the case defined it."""
+    if not case_ids:
+        return {}
+    cases, runs = schema.run_cases.c, schema.runs.c
+    query = (
+        select(cases.case_id, cases.definition)
+        .select_from(schema.run_cases.join(schema.runs, cases.run_id == runs.run_id))
+        .where(cases.case_id.in_(case_ids))
+        .order_by(runs.started_at.desc(), runs.run_id.desc())
+    )
+    if run_ids:
+        query = query.where(cases.run_id.in_(run_ids))
+    options: dict[str, tuple[str, ...]] = {}
+    with engine.connect() as connection:
+        for case_id, definition in connection.execute(query):
+            if case_id not in options and isinstance(definition, dict):
+                named = definition.get("disambiguation_options") or ()
+                options[case_id] = tuple(str(option) for option in named)
+    return options
+
+
+def build_confusion_report(
+    store: Store, attempt_filter: AttemptFilter, *, limit: int | None = 10
+) -> ConfusionReport:
+    """Read the aggregates from the store (two queries at a time) and compute the report."""
+    engine = store.engine
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        route_counts = pool.submit(decided_route_counts, engine, attempt_filter)
+        cases = disambiguation_cases(engine, attempt_filter)
+        case_ids = [case.case_id for case in cases]
+        options = latest_case_options(engine, case_ids, attempt_filter.run_ids)
+        view: DisambiguationView = disambiguation_view(cases, options)
+        return confusion_report(route_counts.result(), view, limit=limit)
+
+
+def _score(value: float | None) -> str:
+    return _MISSING if value is None else f"{value:.3f}"
+
+
+def render_confusion(console: Console, report: ConfusionReport) -> None:
+    """Print the matrix, per-skill scores, top confusions and the disambiguation view."""
+    matrix = report.matrix
+    if matrix.total == 0:
+        console.print("No decided attempts match.")
+    rows = [label for label in matrix.labels if label not in OUTCOME_LABELS]
+    columns = [label for label in matrix.labels if label != ASK_LABEL]
+    table = Table(
+        title="Expected (rows) \N{MULTIPLICATION SIGN} actual (columns)", title_justify="left"
+    )
+    table.add_column("expected \\ actual")
+    for column in columns:
+        table.add_column(escape(column), justify="right")
+    for row in rows:
+        cells = [matrix.cell(row, column) for column in columns]
+        table.add_row(escape(row), *[str(count) if count else "·" for count in cells])
+    console.print(table)
+
+    scores = Table(title="Per skill", title_justify="left")
+    for header, justify in [
+        ("Skill", "left"),
+        ("Precision", "right"),
+        ("Recall", "right"),
+        ("F1", "right"),
+        ("Support", "right"),
+    ]:
+        scores.add_column(header, justify=justify)  # type: ignore[arg-type]
+    for score in report.per_skill:
+        scores.add_row(
+            escape(score.skill),
+            _score(score.precision),
+            _score(score.recall),
+            _score(score.f1),
+            str(score.support),
+        )
+    console.print(scores)
+
+    if report.top_confusions:
+        console.print("[bold]Top confusions[/]")
+        for pair in report.top_confusions:
+            console.print(f"  {escape(pair.expected)} → {escape(pair.actual)} {_TIMES}{pair.count}")
+
+    view = report.disambiguation
+    if view.attempts:
+        cases = Table(
+            title=(
+                f"Disambiguation: {view.attempts} attempts, asked "
+                f"{format_percent(view.clarification_rate)}, options named "
+                f"{format_percent(view.mean_options_score)}"
+            ),
+            title_justify="left",
+        )
+        for header in ("Case", "Attempts", "Asked", "Options named", "Options"):
+            cases.add_column(header, justify="left" if header in ("Case", "Options") else "right")
+        for item in view.cases:
+            cases.add_row(
+                escape(item.case_id),
+                str(item.attempts),
+                format_percent(item.clarification_rate),
+                format_percent(item.mean_options_score),
+                escape(", ".join(item.options)),
+            )
+        console.print(cases)
+
+
+def confusion_command(
+    run: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
+    ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--top", min=1, help="Top confusions to list.")] = 10,
+    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+) -> None:
+    """Show which skills get mistaken for which: the expected x actual matrix, precision,
+    recall and F1 per skill, the top confusions, and how disambiguation cases ask."""
+    # cli.py registers this command, so its helpers are imported when the command runs.
+
+    attempt_filter = AttemptFilter(
+        window=None if window is None else parse_window(window),
+        labels=parse_labels(label or []),
+        run_ids=() if run is None else (run,),
+    )
+    with _open(store, load_config(config_path)) as opened:
+        if run is not None and opened.get_run(run) is None:
+            raise InputError(opened.display_url, f"no run {run!r} in this store", field="run")
+        report = build_confusion_report(opened, attempt_filter, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(confusion_report_dict(report)))
+    else:
+        render_confusion(Console(highlight=False, soft_wrap=False), report)

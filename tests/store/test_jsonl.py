@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routelens.errors import InputError
+from routelens.store import jsonl
 from routelens.store import (
     AttemptRecord,
     ImportSummary,
@@ -205,6 +206,37 @@ def test_duplicate_lines_in_one_file_are_skipped(store: Store, tmp_path: Path) -
     assert import_jsonl(store, path) == ImportSummary(1, 1, 1)
 
 
+def test_a_file_longer_than_a_batch_imports_whole_and_reimports_as_skipped(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_BATCH_LINES", 2)
+    lines: list[dict[str, Any] | str] = [
+        {**MINIMAL_LINE, "case_id": f"case-{index}", "run_id": "late" if index == 4 else "early"}
+        for index in range(5)
+    ]
+    path = _write_lines(tmp_path / "long.jsonl", [*lines, lines[0]])
+
+    assert import_jsonl(store, path) == ImportSummary(2, 5, 1)
+    assert import_jsonl(store, path) == ImportSummary(0, 0, 6)
+    assert len(store.attempts("early")) == 4
+    assert [a.case_id for a in store.attempts("late")] == ["case-4"]
+
+
+def test_a_bad_line_after_written_batches_writes_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_BATCH_LINES", 2)
+    good = [{**MINIMAL_LINE, "case_id": f"case-{index}"} for index in range(5)]
+    bad = {**MINIMAL_LINE, "latency_s": -1}
+    path = _write_lines(tmp_path / "late-bad.jsonl", [*good, bad])
+
+    with pytest.raises(InputError) as raised:
+        import_jsonl(store, path)
+
+    assert (raised.value.line, raised.value.field) == (6, "latency_s")
+    assert store.list_runs() == []
+
+
 def _with_raw_value(key: str, raw_json: str) -> str:
     """MINIMAL_LINE with `key` set to JSON text that json.dumps would not write."""
     others = json.dumps({k: v for k, v in MINIMAL_LINE.items() if k != key})
@@ -225,6 +257,10 @@ BAD_LINES: list[tuple[str, str | dict[str, Any], str | None]] = [
     ("huge int", {**MINIMAL_LINE, "repeat_index": 2**40}, "repeat_index"),
     ("label not text", {**MINIMAL_LINE, "labels": {"team": 1}}, "labels.team"),
     ("NUL in text", {**MINIMAL_LINE, "input": "a\x00b"}, "input"),
+    ("NUL in a label", {**MINIMAL_LINE, "labels": {"team": "\x00"}}, "labels"),
+    ("raw NUL in text", _with_raw_value("input", '"a\x00b"'), "input"),
+    ("NaN in a list", _with_raw_value("settings", '{"x": [1, -Infinity]}'), "settings"),
+    ("overflowing float", _with_raw_value("settings", '{"x": 1e999}'), "settings"),
     ("NaN in settings", _with_raw_value("settings", '{"x": NaN}'), "settings"),
     ("infinite latency", _with_raw_value("latency_s", "Infinity"), "latency_s"),
     ("UTC overflow", {**MINIMAL_LINE, "started_at": "9999-12-31T23:00:00-05:00"}, "started_at"),

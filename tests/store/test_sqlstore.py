@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,9 +14,11 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.pool import QueuePool
 
 from routelens.errors import InputError
+from routelens.routers.base import RetryEvent
 from routelens.store import (
     DEFAULT_STORE_URL,
     AttemptRecord,
+    ImportSummary,
     RunCaseRecord,
     RunRecord,
     RunSkillRecord,
@@ -24,8 +26,9 @@ from routelens.store import (
     Store,
     Verdict,
     open_store,
+    schema,
 )
-from routelens.store.sqlstore import parse_store_url, redact_url
+from routelens.store.sqlstore import MergeBatch, parse_store_url, redact_url
 
 MakeRun = Callable[..., RunRecord]
 MakeAttempt = Callable[..., AttemptRecord]
@@ -126,6 +129,79 @@ def test_record_attempts_is_one_transaction(
         store.record_attempts([make_attempt("a"), orphan])
 
     assert store.attempts("run-1") == []
+
+
+def test_merge_adds_what_is_missing_and_counts_the_rest(
+    store: Store, make_run: MakeRun, make_attempt: MakeAttempt
+) -> None:
+    store.create_run(make_run(), [], [])
+    store.record_attempt(make_attempt("a", input="kept as it was"))
+    incoming = [make_attempt("a"), make_attempt("b"), make_attempt("b"), make_attempt("c")]
+
+    summary = store.merge([make_run(), make_run("run-2")], incoming)
+
+    assert summary == ImportSummary(runs_created=1, attempts_added=2, attempts_skipped=2)
+    assert [a.input for a in store.attempts("run-1") if a.case_id == "a"] == ["kept as it was"]
+    assert store.merge([make_run()], incoming) == ImportSummary(0, 0, 4)
+
+
+def test_merge_stores_attempts_exactly_as_record_attempt_does(
+    store_factory: Callable[[], Store], make_run: MakeRun, make_attempt: MakeAttempt
+) -> None:
+    # merge writes SQLite rows through its own prepared statement; it must store the same
+    # values (times in UTC, the retry log as JSON, NULLs) as the per-attempt path.
+    odd_zone = timezone(timedelta(hours=-3, minutes=-30))
+    attempts = [
+        make_attempt("a", started_at=datetime(2024, 5, 1, 1, 2, 3, 4, tzinfo=odd_zone)),
+        make_attempt(
+            "b",
+            verdict=Verdict.ERROR,
+            retry_log=(RetryEvent("RateLimitError", 429, 1.5), RetryEvent("Timeout", None, 0.25)),
+            confidence=None,
+            http_status=None,
+            latency_s=0.1 + 0.2,
+        ),
+    ]
+    merged, recorded = store_factory(), store_factory()
+    recorded.create_run(make_run(), [], [])
+    recorded.record_attempts(attempts)
+
+    merged.merge([make_run()], attempts)
+
+    assert merged.attempts("run-1") == recorded.attempts("run-1")
+    raw = "SELECT * FROM attempts ORDER BY case_id"
+    with merged.engine.connect() as ours, recorded.engine.connect() as theirs:
+        assert ours.execute(text(raw)).all() == theirs.execute(text(raw)).all()
+
+
+def test_merge_batches_is_one_transaction_that_a_failing_batch_source_rolls_back(
+    store: Store, make_run: MakeRun, make_attempt: MakeAttempt
+) -> None:
+    def batches() -> Iterator[MergeBatch]:
+        yield MergeBatch([make_run()], [schema.attempt_to_row(make_attempt("a"))])
+        yield MergeBatch([], [schema.attempt_to_row(make_attempt("b"))])
+        raise ValueError("line 3 is bad")
+
+    with pytest.raises(ValueError, match="line 3"):
+        store.merge_batches(batches())
+
+    assert store.list_runs() == []
+
+
+def test_merge_batches_counts_across_batches(
+    store: Store, make_run: MakeRun, make_attempt: MakeAttempt
+) -> None:
+    row = schema.attempt_to_row
+    batches = [
+        MergeBatch([make_run()], [row(make_attempt("a")), row(make_attempt("b"))]),
+        MergeBatch(
+            [make_run("run-2")], [row(make_attempt("b")), row(make_attempt("a", run_id="run-2"))]
+        ),
+        MergeBatch([], []),
+    ]
+
+    assert store.merge_batches(batches) == ImportSummary(2, 3, 1)
+    assert store.merge_batches(batches) == ImportSummary(0, 0, 4)
 
 
 def test_attempts_are_ordered_by_sequence_then_case_then_repeat(

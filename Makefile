@@ -40,6 +40,8 @@ test: check unit
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run_throughput.py
 	PYTHONPATH=. $(BIN)/python bench/throughput.py
+	$(BIN)/python bench/overhead.py
+	PYTHONPATH=. $(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) .routelens .mypy_cache .ruff_cache .pytest_cache

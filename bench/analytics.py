@@ -13,7 +13,7 @@ label-selected halves of the runs) runs once on that store through the CLI (type
 CliRunner, `--json`), so the bench needs no knowledge of their internals; commands not
 registered yet print "not available yet". Target: each under 2 s.
 
-Run: `make bench` (or `PYTHONPATH=. python bench/analytics.py --attempts 20000` to smoke).
+Run: `PYTHONPATH=. python bench/analytics.py` (`--attempts 20000` for a quick smoke run).
 """
 
 from __future__ import annotations

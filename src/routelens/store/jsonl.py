@@ -250,7 +250,7 @@ def import_jsonl(store: Store, path: Path) -> ImportSummary:
 
 def read_attempt_lines(path: Path) -> list[AttemptLine]:
     """Every line of a JSONL file, validated; blank lines are skipped."""
-    return [attempt_line for _, attempt_line, _ in _validated_lines(path)]
+    return [attempt_line for attempt_line, _ in _validated_lines(path)]
 
 
 def _merge_batches(path: Path) -> Iterator[MergeBatch]:
@@ -258,7 +258,7 @@ def _merge_batches(path: Path) -> Iterator[MergeBatch]:
     seen_runs: set[str] = set()
     runs: list[RunRecord] = []
     rows: list[dict[str, Any]] = []
-    for _, attempt_line, row in _validated_lines(path):
+    for attempt_line, row in _validated_lines(path):
         if attempt_line.run_id not in seen_runs:
             # The first line that names a run describes it; later lines only add attempts.
             seen_runs.add(attempt_line.run_id)
@@ -271,8 +271,8 @@ def _merge_batches(path: Path) -> Iterator[MergeBatch]:
         yield MergeBatch(runs, rows)
 
 
-def _validated_lines(path: Path) -> Iterator[tuple[int, AttemptLine, dict[str, Any]]]:
-    """(line number, line, its `attempts` row) for each non-blank line, validated."""
+def _validated_lines(path: Path) -> Iterator[tuple[AttemptLine, dict[str, Any]]]:
+    """Each non-blank line, validated, with its `attempts` row."""
     try:
         with path.open("rb") as lines:
             # Only "\n" ends a line: str.splitlines would also split on U+2028 and friends,
@@ -286,7 +286,7 @@ def _validated_lines(path: Path) -> Iterator[tuple[int, AttemptLine, dict[str, A
                 line = text.removesuffix("\n").removesuffix("\r")
                 if line.strip():
                     attempt_line = _parse_line(path, line_number, line)
-                    yield line_number, attempt_line, _attempt_row(path, line_number, attempt_line)
+                    yield attempt_line, _attempt_row(path, line_number, attempt_line)
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
 
@@ -314,19 +314,13 @@ def _parse_line(path: Path, line_number: int, line: str) -> AttemptLine:
 def _attempt_row(path: Path, line_number: int, attempt_line: AttemptLine) -> dict[str, Any]:
     """`schema.attempt_to_row(attempt_line.to_attempt())`, without the record in between."""
     # Converting to UTC, or adding the latency, can leave datetime's range (years 1 to 9999).
-    moments: dict[str, datetime | None] = {}
-    for name in ("run_started_at", "run_finished_at", "started_at", "finished_at"):
-        moment = getattr(attempt_line, name)
-        try:
-            moments[name] = None if moment is None else _utc(moment)
-        except OverflowError:
-            raise InputError(
-                path, "out of range once converted to UTC", line=line_number, field=name
-            ) from None
-    started_at = moments["started_at"]
-    assert started_at is not None  # a required field
-    finished_at = moments["finished_at"]
-    if finished_at is None:
+    _in_utc(path, line_number, "run_started_at", attempt_line.run_started_at)
+    if attempt_line.run_finished_at is not None:
+        _in_utc(path, line_number, "run_finished_at", attempt_line.run_finished_at)
+    started_at = _in_utc(path, line_number, "started_at", attempt_line.started_at)
+    if attempt_line.finished_at is not None:
+        finished_at = _in_utc(path, line_number, "finished_at", attempt_line.finished_at)
+    else:
         try:
             finished_at = started_at + timedelta(seconds=attempt_line.latency_s)
         except OverflowError:
@@ -346,6 +340,15 @@ def _attempt_row(path: Path, line_number: int, attempt_line: AttemptLine) -> dic
         for e in attempt_line.retry_log
     ]
     return row
+
+
+def _in_utc(path: Path, line_number: int, name: str, moment: datetime) -> datetime:
+    try:
+        return _utc(moment)
+    except OverflowError:
+        raise InputError(
+            path, "out of range once converted to UTC", line=line_number, field=name
+        ) from None
 
 
 def _unstorable(value: object) -> str | None:

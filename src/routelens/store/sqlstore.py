@@ -53,8 +53,6 @@ _SQLITE_BUSY_TIMEOUT_MS = 30_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
 # Carried on a connection's execution options to pick SQLite's BEGIN flavour.
 _BEGIN_MODE_OPTION = "routelens_sqlite_begin"
-# SQLite's default limit on the parameters of one statement (since 3.32).
-_SQLITE_MAX_VARIABLES = 32_766
 # Greedy up to the last "@": passwords may contain "@", and hiding too much is harmless.
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
 
@@ -373,7 +371,7 @@ class Store:
 
 
 class _SqliteAttemptInserter:
-    """Attempt rows straight into one prepared `executemany`, skipping SQLAlchemy's per-row work.
+    """Attempt rows through one prepared `executemany`, skipping SQLAlchemy's per-row work.
 
     SQLite is where imports of a long history land; at a million rows the per-row statement
     handling of `Connection.execute` costs more than SQLite's own work. The values still go
@@ -387,15 +385,11 @@ class _SqliteAttemptInserter:
         table = schema.attempts
         columns = [c for c in table.columns if c.name != "attempt_id"]
         quote = dialect.identifier_preparer.quote
-        one_row = f"({', '.join('?' for _ in columns)})"
-        self._insert_head = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) VALUES "
+        self._sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
         )
-        self._insert_tail = (
-            f" ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
-        )
-        self._one_row = one_row
-        self._rows_per_statement = _SQLITE_MAX_VARIABLES // len(columns)
         self._connection = connection
         self._values_in_order = itemgetter(*(c.name for c in columns))
         self._processors = [
@@ -405,23 +399,16 @@ class _SqliteAttemptInserter:
         ]
 
     def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        before = self._total_changes()
-        step = self._rows_per_statement
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            sql = self._insert_head + ", ".join([self._one_row] * len(chunk)) + self._insert_tail
-            self._connection.exec_driver_sql(sql, tuple(self._flat_values(chunk)))
-        return self._total_changes() - before
-
-    def _flat_values(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         values_in_order, processors = self._values_in_order, self._processors
-        flat: list[Any] = []
+        parameters = []
         for row in rows:
             values = list(values_in_order(row))
             for position, processor in processors:
                 values[position] = processor(values[position])
-            flat.extend(values)
-        return flat
+            parameters.append(tuple(values))
+        before = self._total_changes()
+        self._connection.exec_driver_sql(self._sql, parameters)
+        return self._total_changes() - before
 
     def _total_changes(self) -> int:
         return int(self._connection.exec_driver_sql("SELECT total_changes()").scalar_one())

@@ -10,12 +10,17 @@ from statsmodels.stats.multitest import multipletests
 
 from routelens.analytics.compare import (
     AttemptOutcome,
+    PairedCount,
     case_passes,
     compare_outcomes,
+    compare_paired_counts,
     comparison_as_dict,
     latest_by_pair,
+    majority_passes,
+    paired_counts,
 )
 from routelens.analytics.stats import PairedTable, paired_difference_interval
+from routelens.analytics.summary import ASK_LABEL
 from routelens.store.records import AttemptRecord, Verdict
 from tests.factories import STARTED, make_attempt
 
@@ -184,3 +189,57 @@ def test_dict_shape(planted: tuple[list[AttemptOutcome], list[AttemptOutcome]]) 
         "p_value",
         "p_adjusted",
     }
+
+
+def planted_counts() -> list[PairedCount]:
+    """PLANTED as the store's compare query returns it: one row per case and verdict pair."""
+    rows: dict[tuple[str, str, str, Verdict, Verdict], int] = {}
+    for case_id, (skill, category, before, after) in PLANTED.items():
+        for pair in zip(before, after, strict=True):
+            key = (case_id, skill, category, *pair)
+            rows[key] = rows.get(key, 0) + 1
+    return [PairedCount(*key, count=count) for key, count in rows.items()]
+
+
+def test_counts_give_the_same_comparison_as_attempts(
+    planted: tuple[list[AttemptOutcome], list[AttemptOutcome]],
+) -> None:
+    keys = len(PLANTED) * 3
+    result = compare_paired_counts(planted_counts(), baseline_keys=keys, candidate_keys=keys)
+    assert result == compare_outcomes(*planted)
+    assert (result.mcnemar.b, result.mcnemar.c, result.attempt_test.b) == (9, 1, 25)
+
+
+def test_paired_counts_group_by_case_and_verdicts(
+    planted: tuple[list[AttemptOutcome], list[AttemptOutcome]],
+) -> None:
+    first, second = (latest_by_pair(side) for side in planted)
+    counts = paired_counts((first[key], second[key]) for key in first)
+    assert sorted(counts, key=repr) == sorted(planted_counts(), key=repr)
+
+
+def test_keys_beyond_the_pairs_are_unpaired() -> None:
+    rows = [PairedCount("A", None, "core", P, F, 2), PairedCount("A", None, "core", E, P, 1)]
+    result = compare_paired_counts(rows, baseline_keys=5, candidate_keys=3)
+    assert (result.baseline.unpaired_attempts, result.candidate.unpaired_attempts) == (2, 0)
+    assert (result.baseline.attempts, result.baseline.errors, result.paired_attempts) == (3, 1, 2)
+    assert [(group.key, group.pairs) for group in result.by_skill] == [(ASK_LABEL, 2)]
+    assert result.regressed == ["A"]  # baseline 2 of 2 decided pass; candidate 1 of 3
+
+
+def test_no_counted_pairs_is_an_error() -> None:
+    with pytest.raises(ValueError, match="share no"):
+        compare_paired_counts([], baseline_keys=1, candidate_keys=1)
+    with pytest.raises(ValueError, match="pass or fail on both"):
+        compare_paired_counts(
+            [PairedCount("A", None, "core", P, E, 1)], baseline_keys=1, candidate_keys=1
+        )
+
+
+@pytest.mark.parametrize(
+    ("passed", "decided", "expected"), [(1, 2, True), (1, 3, False), (0, 0, None), (0, 1, False)]
+)
+def test_majority_passes_on_half_of_decided(
+    passed: int, decided: int, expected: bool | None
+) -> None:
+    assert majority_passes(passed, decided) is expected

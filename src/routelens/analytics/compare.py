@@ -1,12 +1,14 @@
 """Compare two sets of attempts (a baseline and a candidate) paired by (case, repeat).
 
-Pure: the rows come from the store (routelens.commands.compare reads them); the statistics
-come from analytics/stats.py. How each number is computed and read: docs/statistics.md.
+Pure: the store pairs the attempts and counts them in SQL (routelens.commands.compare),
+so a comparison starts from `PairedCount` rows; `compare_outcomes` builds the same rows from
+attempt objects. The statistics come from analytics/stats.py. How each number is computed
+and read: docs/statistics.md.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,61 +142,94 @@ def latest_by_pair(outcomes: Iterable[AttemptOutcome]) -> dict[PairKey, AttemptO
     return latest
 
 
+def majority_passes(passed: int, decided: int) -> bool | None:
+    """A case's majority outcome from counts: passes when at least half its decided pass."""
+    if not decided:
+        return None
+    return 2 * passed >= decided
+
+
 def case_passes(verdicts: Sequence[Verdict]) -> bool | None:
     """A case's majority outcome: passes when at least half its decided attempts pass."""
     decided = [v for v in verdicts if v is not Verdict.ERROR]
-    if not decided:
-        return None
-    return 2 * sum(v is Verdict.PASS for v in decided) >= len(decided)
+    return majority_passes(sum(v is Verdict.PASS for v in decided), len(decided))
 
 
-def paired_table(pairs: Iterable[tuple[Verdict, Verdict]]) -> PairedTable:
-    """Count (baseline, candidate) verdict pairs; pairs with an error on either side drop."""
-    counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
-    for first, second in pairs:
+@dataclass(frozen=True)
+class PairedCount:
+    """How many (case, repeat) pairs of one case have this (baseline, candidate) verdict pair.
+
+    The skill and category are the baseline attempt's. The store's compare query returns
+    these rows (GROUP BY case, skill, category and both verdicts); `paired_counts` builds
+    them from attempt objects.
+    """
+
+    case_id: str
+    expected_skill: str | None
+    category: str
+    baseline: Verdict
+    candidate: Verdict
+    count: int
+
+
+def paired_counts(pairs: Iterable[tuple[AttemptOutcome, AttemptOutcome]]) -> list[PairedCount]:
+    """Count (baseline, candidate) attempt pairs by case, skill, category and verdicts."""
+    counts = Counter(
+        (first.case_id, first.expected_skill, first.category, first.verdict, second.verdict)
+        for first, second in pairs
+    )
+    return [PairedCount(*key, count=count) for key, count in counts.items()]
+
+
+def _count_table(counts: Iterable[tuple[Verdict, Verdict, int]]) -> PairedTable:
+    cells = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+    for first, second, count in counts:
         if Verdict.ERROR in (first, second):
             continue
-        counts[(first is Verdict.PASS, second is Verdict.PASS)] += 1
+        cells[(first is Verdict.PASS, second is Verdict.PASS)] += count
     return PairedTable(
-        both=counts[(True, True)],
-        first_only=counts[(True, False)],
-        second_only=counts[(False, True)],
-        neither=counts[(False, False)],
+        both=cells[(True, True)],
+        first_only=cells[(True, False)],
+        second_only=cells[(False, True)],
+        neither=cells[(False, False)],
     )
 
 
 def _side_summary(
-    paired: Sequence[AttemptOutcome], unpaired: int, confidence: float
+    counts: Sequence[PairedCount],
+    verdict: Callable[[PairedCount], Verdict],
+    keys: int,
+    confidence: float,
 ) -> SideSummary:
-    passed = sum(o.verdict is Verdict.PASS for o in paired)
-    failed = sum(o.verdict is Verdict.FAIL for o in paired)
+    attempts = sum(row.count for row in counts)
+    passed = sum(row.count for row in counts if verdict(row) is Verdict.PASS)
+    failed = sum(row.count for row in counts if verdict(row) is Verdict.FAIL)
     low, high = wilson_interval(passed, passed + failed, confidence)
     return SideSummary(
-        attempts=len(paired),
+        attempts=attempts,
         passed=passed,
         failed=failed,
-        errors=len(paired) - passed - failed,
-        cases=len({o.case_id for o in paired}),
-        unpaired_attempts=unpaired,
+        errors=attempts - passed - failed,
+        cases=len({row.case_id for row in counts}),
+        unpaired_attempts=keys - attempts,
         accuracy=passed / (passed + failed) if passed + failed else None,
         ci_low=low,
         ci_high=high,
     )
 
 
-def _skill_key(outcome: AttemptOutcome) -> str:
-    return outcome.expected_skill if outcome.expected_skill is not None else ASK_LABEL
+def _skill_key(row: PairedCount) -> str:
+    return row.expected_skill if row.expected_skill is not None else ASK_LABEL
 
 
 def compare_groups(
-    pairs: Sequence[tuple[AttemptOutcome, AttemptOutcome]],
-    key: Callable[[AttemptOutcome], str],
+    counts: Sequence[PairedCount], key: Callable[[PairedCount], str]
 ) -> list[GroupComparison]:
     """Per-group attempt-level McNemar tests, BH-adjusted across the groups, sorted by key."""
-    groups: defaultdict[str, list[tuple[Verdict, Verdict]]] = defaultdict(list)
-    for first, second in pairs:
-        groups[key(first)].append((first.verdict, second.verdict))
-    tables = {name: paired_table(groups[name]) for name in sorted(groups)}
+    groups: defaultdict[str, list[tuple[Verdict, Verdict, int]]] = defaultdict(list)
+    for row in counts:
+        groups[key(row)].append((row.baseline, row.candidate, row.count))
+    tables = {name: _count_table(groups[name]) for name in sorted(groups)}
     tables = {name: table for name, table in tables.items() if table.n}
     p_values = [mcnemar_exact(t.first_only, t.second_only) for t in tables.values()]
     adjusted = benjamini_hochberg(p_values)
@@ -215,17 +250,21 @@ def compare_groups(
 
 
 def case_level_test(
-    pairs: Sequence[tuple[AttemptOutcome, AttemptOutcome]],
+    counts: Sequence[PairedCount],
 ) -> tuple[McNemarResult, list[str], list[str]]:
     """McNemar's exact test on case majority outcomes, with the improved and regressed cases."""
-    by_case: defaultdict[str, tuple[list[Verdict], list[Verdict]]] = defaultdict(lambda: ([], []))
-    for first, second in pairs:
-        by_case[first.case_id][0].append(first.verdict)
-        by_case[first.case_id][1].append(second.verdict)
+    # case id -> [baseline passed, baseline decided, candidate passed, candidate decided]
+    by_case: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for row in counts:
+        tally = by_case[row.case_id]
+        for offset, verdict in ((0, row.baseline), (2, row.candidate)):
+            tally[offset] += row.count if verdict is Verdict.PASS else 0
+            tally[offset + 1] += row.count if verdict is not Verdict.ERROR else 0
     improved: list[str] = []
     regressed: list[str] = []
     for case_id in sorted(by_case):
-        before, after = (case_passes(verdicts) for verdicts in by_case[case_id])
+        tally = by_case[case_id]
+        before, after = majority_passes(*tally[:2]), majority_passes(*tally[2:])
         if before is True and after is False:
             regressed.append(case_id)
         elif before is False and after is True:
@@ -249,16 +288,37 @@ def compare_outcomes(
     sides (every shared attempt errored on one side or the other).
     """
     first_side, second_side = latest_by_pair(baseline), latest_by_pair(candidate)
-    keys = sorted(first_side.keys() & second_side.keys())
-    if not keys:
+    keys = first_side.keys() & second_side.keys()
+    return compare_paired_counts(
+        paired_counts((first_side[key], second_side[key]) for key in keys),
+        baseline_keys=len(first_side),
+        candidate_keys=len(second_side),
+        alpha=alpha,
+        confidence=confidence,
+    )
+
+
+def compare_paired_counts(
+    counts: Sequence[PairedCount],
+    *,
+    baseline_keys: int,
+    candidate_keys: int,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+) -> Comparison:
+    """Compare two sides from their paired verdict counts.
+
+    `baseline_keys` and `candidate_keys` count each side's (case, repeat) keys, paired or
+    not. ValueError when no pair is counted, or none has a pass or fail on both sides.
+    """
+    if not any(row.count for row in counts):
         raise ValueError("the baseline and the candidate share no (case, repeat)")
-    pairs = [(first_side[key], second_side[key]) for key in keys]
-    table = paired_table((a.verdict, b.verdict) for a, b in pairs)
+    table = _count_table((row.baseline, row.candidate, row.count) for row in counts)
     if table.n == 0:
         raise ValueError("no shared (case, repeat) has a pass or fail on both sides")
-    mcnemar, improved, regressed = case_level_test(pairs)
-    first_summary = _side_summary([a for a, _ in pairs], len(first_side) - len(keys), confidence)
-    second_summary = _side_summary([b for _, b in pairs], len(second_side) - len(keys), confidence)
+    mcnemar, improved, regressed = case_level_test(counts)
+    first_summary = _side_summary(counts, lambda row: row.baseline, baseline_keys, confidence)
+    second_summary = _side_summary(counts, lambda row: row.candidate, candidate_keys, confidence)
     return Comparison(
         baseline=first_summary,
         candidate=second_summary,
@@ -270,8 +330,8 @@ def compare_outcomes(
             p_value=mcnemar_exact(table.first_only, table.second_only),
         ),
         mcnemar=mcnemar,
-        by_skill=compare_groups(pairs, _skill_key),
-        by_category=compare_groups(pairs, lambda outcome: outcome.category),
+        by_skill=compare_groups(counts, _skill_key),
+        by_category=compare_groups(counts, lambda row: row.category),
         improved=improved,
         regressed=regressed,
         error_rate=_error_rates(first_summary, second_summary),

@@ -5,20 +5,31 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 
 from routelens.analytics.compare import (
-    AttemptOutcome,
     Comparison,
     GroupComparison,
+    PairedCount,
     SideSummary,
-    compare_outcomes,
+    compare_paired_counts,
     comparison_as_dict,
 )
 from routelens.analytics.window import AttemptFilter
@@ -27,7 +38,7 @@ from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
 from routelens.store import DEFAULT_STORE_URL, Store, Verdict, schema
-from routelens.store.reads import attempts_select
+from routelens.store.reads import label_conditions
 
 EXIT_SIGNIFICANT_REGRESSION = 1
 
@@ -53,54 +64,165 @@ def parse_side(flag: str, text: str) -> Side:
     return Side(flag, text, AttemptFilter(run_ids=(text.strip(),)))
 
 
-def read_outcomes(engine: Engine, attempt_filter: AttemptFilter) -> list[AttemptOutcome]:
-    """The outcome columns of every attempt the filter selects."""
-    columns = schema.attempts.c
-    query = attempts_select(
-        [
-            columns.run_id,
-            columns.case_id,
-            columns.repeat_index,
-            columns.category,
-            columns.expected_skill,
-            columns.verdict,
-            columns.started_at,
-        ],
-        attempt_filter,
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        AttemptOutcome(
-            run_id=row[0],
-            case_id=row[1],
-            repeat_index=int(row[2]),
-            category=row[3],
-            expected_skill=row[4],
-            verdict=Verdict(row[5]),
-            started_at=row[6],
+def side_runs(attempt_filter: AttemptFilter) -> Select[Any]:
+    """The run ids of one side: its run ids, or every run with its labels."""
+    if attempt_filter.since is not None:
+        raise ValueError("a comparison side selects runs, not a time window")
+    run_ids = schema.runs.c.run_id
+    conditions = label_conditions(attempt_filter)
+    if attempt_filter.run_ids:
+        conditions.append(run_ids.in_(attempt_filter.run_ids))
+    return select(run_ids).where(*conditions)
+
+
+def latest_attempts(attempt_filter: AttemptFilter, side: int) -> Select[Any]:
+    """The latest attempt of each (case, repeat) among one side's runs, tagged `side`.
+
+    Latest is the one that started last, then the larger run id, as `latest_by_pair` picks.
+    GROUP BY and MAX rather than ROW_NUMBER(): on SQLite the window function took about
+    three times as long (0.3 s against 0.1 s for a side of 100,000 attempts). Runs are
+    chosen first (`run_id IN (...)`), so only the side's own attempts are read, through
+    the run_id index.
+    """
+    attempts = schema.attempts
+    runs = side_runs(attempt_filter)
+    started = (
+        select(
+            attempts.c.case_id,
+            attempts.c.repeat_index,
+            func.max(attempts.c.started_at).label("started_at"),
         )
-        for row in rows
+        .where(attempts.c.run_id.in_(runs))
+        .group_by(attempts.c.case_id, attempts.c.repeat_index)
+        .subquery(f"started_{side}")
+    )
+    tied = attempts.alias(f"tied_{side}")
+    last_run = (
+        select(started.c.case_id, started.c.repeat_index, func.max(tied.c.run_id).label("run_id"))
+        .select_from(
+            started.join(
+                tied,
+                and_(
+                    tied.c.case_id == started.c.case_id,
+                    tied.c.started_at == started.c.started_at,
+                    tied.c.repeat_index == started.c.repeat_index,
+                ),
+            )
+        )
+        .where(tied.c.run_id.in_(runs))
+        .group_by(started.c.case_id, started.c.repeat_index)
+        .subquery(f"last_run_{side}")
+    )
+    chosen = attempts.alias(f"chosen_{side}")
+    return select(
+        literal_column(str(side), Integer).label("side"),
+        chosen.c.case_id,
+        chosen.c.repeat_index,
+        chosen.c.category,
+        chosen.c.expected_skill,
+        chosen.c.verdict,
+    ).select_from(
+        last_run.join(
+            chosen,
+            and_(
+                chosen.c.run_id == last_run.c.run_id,
+                chosen.c.case_id == last_run.c.case_id,
+                chosen.c.repeat_index == last_run.c.repeat_index,
+            ),
+        )
+    )
+
+
+def paired_counts_select(baseline: AttemptFilter, candidate: AttemptFilter) -> Select[Any]:
+    """Both sides' latest attempts, one row per (case, repeat) with each side's verdict (NULL
+    where that side has none), counted by case, the baseline's skill and category, and both
+    verdicts. A UNION ALL and GROUP BY rather than a join: no nested loop over two
+    unindexed subqueries, and the unpaired keys of each side are counted in the same pass."""
+    latest = union_all(latest_attempts(baseline, 0), latest_attempts(candidate, 1)).subquery(
+        "latest"
+    )
+    is_baseline = latest.c.side == 0
+
+    def side_value(condition: ColumnElement[bool], column: ColumnElement[Any]) -> Any:
+        return func.max(case((condition, column)))
+
+    keyed = (
+        select(
+            latest.c.case_id,
+            side_value(is_baseline, latest.c.expected_skill).label("expected_skill"),
+            side_value(is_baseline, latest.c.category).label("category"),
+            side_value(is_baseline, latest.c.verdict).label("baseline_verdict"),
+            side_value(~is_baseline, latest.c.verdict).label("candidate_verdict"),
+        )
+        .group_by(latest.c.case_id, latest.c.repeat_index)
+        .subquery("keyed")
+    )
+    columns = list(keyed.c)
+    return select(*columns, func.count()).group_by(*columns)
+
+
+@dataclass(frozen=True)
+class SideCounts:
+    """What the store counted for a comparison: paired verdict counts and each side's keys."""
+
+    paired: list[PairedCount]
+    baseline_keys: int
+    candidate_keys: int
+
+
+def read_side_counts(
+    engine: Engine, baseline: AttemptFilter, candidate: AttemptFilter
+) -> SideCounts:
+    """Pair and count both sides in one statement."""
+    with engine.connect() as connection:
+        rows = connection.execute(paired_counts_select(baseline, candidate)).all()
+    paired = [
+        PairedCount(
+            case_id=case_id,
+            expected_skill=skill,
+            category=category,
+            baseline=Verdict(first),
+            candidate=Verdict(second),
+            count=int(count),
+        )
+        for case_id, skill, category, first, second, count in rows
+        if first is not None and second is not None
     ]
+    return SideCounts(
+        paired=paired,
+        baseline_keys=sum(int(row[5]) for row in rows if row[3] is not None),
+        candidate_keys=sum(int(row[5]) for row in rows if row[4] is not None),
+    )
 
 
-def load_side(store: Store, side: Side) -> list[AttemptOutcome]:
-    """The attempts of one side; InputError naming the flag when there are none."""
+def check_runs(store: Store, side: Side) -> None:
+    """InputError naming the flag when a run id of the side is not in the store."""
     for run_id in side.attempt_filter.run_ids:
         if store.get_run(run_id) is None:
             raise InputError(side.flag, f"no run {run_id!r} in {store.display_url}", field="run_id")
-    outcomes = read_outcomes(store.engine, side.attempt_filter)
-    if not outcomes:
+
+
+def check_selects_attempts(side: Side, keys: int) -> None:
+    """InputError naming the flag when the side selects no attempt."""
+    if not keys:
         field = "run_id" if side.attempt_filter.run_ids else "label"
         raise InputError(side.flag, f"{side.text!r} selects no attempts", field=field)
-    return outcomes
 
 
 def compare_sides(store: Store, baseline: Side, candidate: Side, alpha: float) -> Comparison:
-    """Read both sides and compare them; no overlap is an InputError on --candidate."""
+    """Pair and count both sides in SQL, then compare; no overlap is an InputError on
+    --candidate."""
+    check_runs(store, baseline)
+    check_runs(store, candidate)
+    counts = read_side_counts(store.engine, baseline.attempt_filter, candidate.attempt_filter)
+    check_selects_attempts(baseline, counts.baseline_keys)
+    check_selects_attempts(candidate, counts.candidate_keys)
     try:
-        return compare_outcomes(
-            load_side(store, baseline), load_side(store, candidate), alpha=alpha
+        return compare_paired_counts(
+            counts.paired,
+            baseline_keys=counts.baseline_keys,
+            candidate_keys=counts.candidate_keys,
+            alpha=alpha,
         )
     except ValueError as error:
         raise InputError(candidate.flag, str(error), field="pairs") from None

@@ -25,9 +25,15 @@ def filter_conditions(attempt_filter: AttemptFilter) -> list[ColumnElement[bool]
         conditions.append(schema.attempts.c.started_at <= attempt_filter.now)
     if attempt_filter.run_ids:
         conditions.append(schema.attempts.c.run_id.in_(attempt_filter.run_ids))
-    for key, value in attempt_filter.labels.items():
-        conditions.append(schema.runs.c.labels[key].as_string() == value)
-    return conditions
+    return conditions + label_conditions(attempt_filter)
+
+
+def label_conditions(attempt_filter: AttemptFilter) -> list[ColumnElement[bool]]:
+    """WHERE conditions on `runs` for the filter's labels."""
+    return [
+        schema.runs.c.labels[key].as_string() == value
+        for key, value in attempt_filter.labels.items()
+    ]
 
 
 def attempts_select(columns: Sequence[Any], attempt_filter: AttemptFilter) -> Select[Any]:

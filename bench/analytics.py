@@ -251,7 +251,8 @@ def time_baseline(database: Path, shape: Shape, seed: int, now: datetime) -> flo
 # Analytics -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, list[list[str]]] = {
-    "flaky": [[]],
+    # the whole 30-day history, not flaky's default 7-day window (a quarter of it)
+    "flaky": [["--window", "31d"]],
     "confusion": [[]],
     "trend": [[]],
     "cost": [[]],

@@ -18,15 +18,11 @@ NO_ROUTE_LABEL = "none"
 UNKNOWN_ERROR_TYPE = "unknown"
 
 
-@dataclass(frozen=True)
-class GroupAccuracy:
-    """Verdict counts for the attempts sharing one key (a category, an expected skill)."""
+class DecidedAccuracy:
+    """`decided` and `accuracy` for any record with `passed` and `failed` counts."""
 
-    key: str
-    attempts: int
     passed: int
     failed: int
-    errors: int
 
     @property
     def decided(self) -> int:
@@ -37,6 +33,17 @@ class GroupAccuracy:
     def accuracy(self) -> float | None:
         """Share of decided attempts that passed; None when nothing was decided."""
         return self.passed / self.decided if self.decided else None
+
+
+@dataclass(frozen=True)
+class GroupAccuracy(DecidedAccuracy):
+    """Verdict counts for the attempts sharing one key (a category, an expected skill)."""
+
+    key: str
+    attempts: int
+    passed: int
+    failed: int
+    errors: int
 
     @property
     def error_rate(self) -> float | None:

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from routelens.analytics.summary import DecidedAccuracy
+
 FLAT_THRESHOLD = 0.01
 """A delta smaller than one percentage point (in size) is flat."""
 
@@ -31,22 +33,12 @@ ARROWS = {Direction.UP: "↑", Direction.DOWN: "↓", Direction.FLAT: "→"}
 
 
 @dataclass(frozen=True)
-class VerdictCounts:
+class VerdictCounts(DecidedAccuracy):
     """Verdicts of the attempts in one group (a day, a week, a release)."""
 
     passed: int
     failed: int
     errors: int
-
-    @property
-    def decided(self) -> int:
-        """Attempts that passed or failed (errors say nothing about routing)."""
-        return self.passed + self.failed
-
-    @property
-    def accuracy(self) -> float | None:
-        """passed ÷ decided; None when nothing was decided."""
-        return self.passed / self.decided if self.decided else None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ StoreOption = Annotated[
     typer.Option("--store", help=f"Store URL or SQLite path [default: {DEFAULT_STORE_URL}]."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+LabelOption = Annotated[
+    list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
+]
 
 
 def reports_input_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -33,11 +32,11 @@ from routelens.analytics.compare import (
     comparison_as_dict,
 )
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.common import open_configured_store
+from routelens.commands.common import ConfigOption, JsonOption, StoreOption, open_configured_store
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
-from routelens.store import DEFAULT_STORE_URL, Store, Verdict, schema
+from routelens.store import Store, Verdict, schema
 from routelens.store.reads import label_conditions
 
 EXIT_SIGNIFICANT_REGRESSION = 1
@@ -298,10 +297,7 @@ def compare_command(
     candidate: Annotated[
         str, typer.Option(help="Candidate: a run id, or label=value for every run with it.")
     ],
-    store: Annotated[
-        str | None,
-        typer.Option("--store", help=f"Store URL or SQLite path (default: {DEFAULT_STORE_URL})."),
-    ] = None,
+    store: StoreOption = None,
     alpha: Annotated[
         float, typer.Option(min=0, max=1, help="Significance level of the regression test.")
     ] = 0.05,
@@ -309,12 +305,8 @@ def compare_command(
         bool,
         typer.Option(help="Exit 1 when the candidate is significantly worse (case-level)."),
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
-    config_path: Annotated[
-        Path | None, typer.Option("--config", help="routelens.toml (default: ./routelens.toml).")
-    ] = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Compare a candidate with a baseline, attempt by attempt and case by case.
 

@@ -4,7 +4,6 @@ it is. Cases flagged low-confidence likely need a disambiguation rule."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,8 +22,14 @@ from routelens.analytics.confidence import (
 from routelens.analytics.flaky import CaseKey
 from routelens.analytics.summary import CLARIFIED_LABEL, NO_ROUTE_LABEL
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+)
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.common import parse_labels
 from routelens.commands.flaky import case_key_columns, key_dict
 from routelens.config import load_config
 from routelens.errors import InputError
@@ -128,9 +133,7 @@ def confidence_command(
     window: Annotated[
         str, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
     ] = "7d",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
-    ] = None,
+    label: LabelOption = None,
     min_top_share: Annotated[
         float, typer.Option("--min-top-share", help="Flag below this share on the top route.")
     ] = MIN_TOP_SHARE,
@@ -138,9 +141,9 @@ def confidence_command(
         float,
         typer.Option("--min-confidence", help="Flag below this mean router confidence."),
     ] = MIN_MEAN_CONFIDENCE,
-    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Show how each case's attempts spread over routes (skill, clarified, none): top route
     share, entropy in bits and mean router confidence; flag cases needing disambiguation."""

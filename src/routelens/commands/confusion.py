@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,8 +24,14 @@ from routelens.analytics.confusion import (
 )
 from routelens.analytics.summary import ASK_LABEL
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+)
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.common import parse_labels
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
@@ -207,13 +212,11 @@ def confusion_command(
     window: Annotated[
         str | None, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
     ] = None,
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
-    ] = None,
+    label: LabelOption = None,
     limit: Annotated[int, typer.Option("--top", min=1, help="Top confusions to list.")] = 10,
-    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Show which skills get mistaken for which: the expected x actual matrix, precision,
     recall and F1 per skill, the top confusions, and how disambiguation cases ask."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,8 +25,14 @@ from routelens.analytics.cost import (
 )
 from routelens.analytics.summary import ASK_LABEL, TokenTotals
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+)
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.common import parse_labels
 from routelens.commands.trend import day_of, utc_day, verdict_sums
 from routelens.config import load_config
 from routelens.report.console import format_percent
@@ -264,16 +269,14 @@ def cost_command(
     window: Annotated[
         str, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
     ] = "30d",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
-    ] = None,
+    label: LabelOption = None,
     budget: Annotated[
         float | None,
         typer.Option("--budget", min=0, help="Daily budget in USD [default: config, 25]."),
     ] = None,
-    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Show what routing tests cost: by day, model and expected skill, tokens, cost per
     correct route, the 30-day projection, today's budget burn and cost anomalies."""

@@ -8,7 +8,6 @@ attempts in time order. `routelens.analytics.flaky.classify_flaky` does the stat
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -27,8 +26,14 @@ from routelens.analytics.flaky import (
     classify_flaky,
 )
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+)
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.common import parse_labels
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.store import Verdict, schema
@@ -161,9 +166,7 @@ def flaky_command(
     window: Annotated[
         str, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
     ] = "7d",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
-    ] = None,
+    label: LabelOption = None,
     min_attempts: Annotated[
         int,
         typer.Option("--min-attempts", help="Fewer decided attempts: insufficient-data."),
@@ -172,9 +175,9 @@ def flaky_command(
         FlakyRule,
         typer.Option("--rule", help="interval: Wilson 95% interval; plan: 30-70% pass rate."),
     ] = FlakyRule.INTERVAL,
-    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Find flaky cases: pass rate with a Wilson 95% interval, flips, stability and class
     (flaky, broken, stable-pass, insufficient-data) per case, router, model and skills."""

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from routelens.analytics.power import PowerPlan, plan_power
+from routelens.commands.common import JsonOption
 from routelens.errors import InputError
 
 
@@ -94,9 +95,7 @@ def power_command(
     icc: Annotated[
         float, typer.Option(help="Intra-case correlation of repeats (0: independent, 1: same).")
     ] = 0.5,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Minimum accuracy drop N cases x R repeats detect, and the repeats a drop needs.
 

@@ -6,7 +6,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -29,8 +28,14 @@ from routelens.analytics.trend import (
     trend_report_dict,
 )
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+)
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.common import parse_labels
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
@@ -207,9 +212,7 @@ def trend_command(
     window: Annotated[
         str, typer.Option("--window", help="Only attempts this recent: 12h, 7d, 4w.")
     ] = "30d",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
-    ] = None,
+    label: LabelOption = None,
     by: Annotated[Granularity, typer.Option("--by", help="Table by day or ISO week.")] = (
         Granularity.DAY
     ),
@@ -220,9 +223,9 @@ def trend_command(
     compare_commit: Annotated[
         bool, typer.Option("--compare-commit", help="Compare accuracy per git commit.")
     ] = False,
-    store: Annotated[str | None, typer.Option("--store", help="Store URL or SQLite path.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config_path: Annotated[Path | None, typer.Option("--config", help="routelens.toml.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
 ) -> None:
     """Show routing accuracy over time: by day or ISO week with the week-over-week change
     (↑ ↓, → when under one point), and per release label value or git commit."""

@@ -40,6 +40,10 @@ class RoutelensConfig(BaseModel):
     max_cost_usd: float | None = Field(default=None, ge=0, strict=True)
     alert_channel: Literal["slack", "pagerduty", "email"] = "slack"
     environment: str | None = None
+    # the run label whose values name releases (executive release comparison, `trend`)
+    release_label: str = "release"
+    # the exporter adds a case_id label only while a suite has at most this many cases
+    max_case_labels: int = Field(default=500, ge=0, strict=True)
     labels: dict[str, str] = Field(default_factory=dict)
     router_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     pricing: dict[str, dict[str, float]] = Field(default_factory=dict)

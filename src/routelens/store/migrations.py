@@ -50,10 +50,15 @@ def _create_experiments_v3(connection: Connection) -> None:
     schema.experiments.create(connection, checkfirst=True)
 
 
+def _create_change_events_v4(connection: Connection) -> None:
+    schema.change_events.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
     Migration(3, "experiments: A/B tests of two skill versions", _create_experiments_v3),
+    Migration(4, "change_events: SKILL.md history from git", _create_change_events_v4),
 )
 """Every migration this code knows, oldest first."""
 

@@ -224,6 +224,35 @@ experiments = Table(
     Index(None, "created_at"),
 )
 
+change_events = Table(
+    "change_events",
+    metadata,
+    # added in schema v4: one row per SKILL.md per commit that touched it (`changes scan`)
+    Column("event_id", _SURROGATE_KEY, primary_key=True, autoincrement=True),
+    # where the history came from: the repository's top-level path as scanned
+    Column("repository", Text, nullable=False),
+    Column("skill", String, nullable=False),  # front-matter name (folder name if unparsable)
+    Column("kind", String, nullable=False),  # added | modified | renamed | deleted
+    Column("path", Text, nullable=False),  # SKILL.md path after the commit (before, if deleted)
+    Column("old_path", Text, nullable=True),  # before a rename
+    Column("commit_sha", String, nullable=False),
+    Column("parent_sha", String, nullable=True),
+    Column("author", String, nullable=False),
+    Column("committed_at", UTCDateTime, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("old_hash", String, nullable=True),  # the content hash runs record; NULL if added
+    Column("new_hash", String, nullable=True),  # NULL if deleted
+    Column("old_description", Text, nullable=True),
+    Column("new_description", Text, nullable=True),
+    Column("description_changed", Boolean, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("lines_removed", Integer, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("repository", "commit_sha", "path"),
+    Index(None, "skill", "committed_at"),
+    Index(None, "committed_at"),
+)
+
 ATTEMPT_KEY_COLUMNS = ("run_id", "case_id", "repeat_index")
 """The natural key of an attempt: one row per (run, case, repeat)."""
 

@@ -1,0 +1,1 @@
+"""What routelens publishes for monitoring: exporter, rules, alert routes, dashboards."""

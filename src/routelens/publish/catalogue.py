@@ -456,3 +456,34 @@ OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS_TOTAL: Final = (
 )
 OTELCOL_RECEIVER_REFUSED_SPANS_TOTAL: Final = "otelcol_receiver_refused_spans_total"
 OTELCOL_PROCESS_MEMORY_RSS_BYTES: Final = "otelcol_process_memory_rss"
+
+# --- recording rules (`publish/rules.py` defines their expressions; dashboards query them) -----
+# The plan's Appendix B names, kept: per-case pass rate over 7 days and the flaky set (here
+# the Wilson-interval classification of `routelens flaky`, not the plan's 30-70% band).
+RULE_CASE_PASS_RATE_7D: Final = "routing_test:pass_rate_7d"
+RULE_FLAKY_CASES: Final = "routing_test:flaky_tests"
+# level:metric:operations
+RULE_ACCURACY_BY_SKILL_7D: Final = "skill:routelens_accuracy:ratio_7d"
+RULE_ACCURACY_BY_CATEGORY_7D: Final = "category:routelens_accuracy:ratio_7d"
+RULE_ACCURACY_BY_MODEL_7D: Final = "model:routelens_accuracy:ratio_7d"
+RULE_ACCURACY_BY_SKILL_VERSION_7D: Final = "skill_version:routelens_accuracy:ratio_7d"
+RULE_ERROR_RATE_1D: Final = ":routelens_errors:ratio_1d"
+RULE_RETRY_RATE_1D: Final = "router_model:routelens_api_retries:ratio_1d"
+RULE_RATE_LIMITED_RATE_1D: Final = "router_model:routelens_api_rate_limited:ratio_1d"
+RULE_SERVER_ERROR_RATE_1D: Final = "router_model:routelens_api_server_errors:ratio_1d"
+RULE_API_LATENCY_P50: Final = "window:routelens_api_latency_seconds:p50"
+RULE_API_LATENCY_P95: Final = "window:routelens_api_latency_seconds:p95"
+RULE_API_LATENCY_P99: Final = "window:routelens_api_latency_seconds:p99"
+RULE_COST_RATE_1H: Final = ":routelens_cost_usd:rate1h"
+RULE_COST_RATE_BY_MODEL_1H: Final = "model:routelens_cost_usd:rate1h"
+
+# --- alert names (Appendix C's three, then ours) -----------------------------------------------
+ALERT_ACCURACY_BELOW_SLO: Final = "RoutingAccuracyBelowSLO"
+ALERT_DAILY_COST_EXCEEDED: Final = "DailyCostExceeded"
+ALERT_HIGH_RETRY_RATE: Final = "HighAPIRetryRate"
+ALERT_ERROR_RATE_ABOVE_SLO: Final = "RoutingErrorRateAboveSLO"
+ALERT_HIGH_RATE_LIMITED_RATE: Final = "HighAPIRateLimitedRate"
+ALERT_ATTEMPT_COST_SPIKE: Final = "AttemptCostSpike"
+ALERT_LOW_WORKER_UTILIZATION: Final = "LowWorkerUtilization"
+ALERT_COLLECTOR_EXPORT_FAILURES: Final = "CollectorExportFailures"
+ALERT_EXPORTER_STORE_DOWN: Final = "RoutelensStoreUnreadable"

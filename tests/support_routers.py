@@ -31,3 +31,16 @@ def priced_router(model: str | None = None, cost_usd: float = 0.01, **_: Any) ->
         return RouteResult(skill=request.skills.skills[0].name, cost_usd=cost_usd)
 
     return FunctionRouter(answer, name="priced", model=model or "priced-1")
+
+
+def wavering_router(model: str | None = None, **_: Any) -> FunctionRouter:
+    """Answers each input with the next skill in turn: every case passes only some repeats."""
+    calls: dict[str, int] = {}
+
+    def answer(request: RouteRequest) -> RouteResult:
+        count = calls.get(request.input, 0)
+        calls[request.input] = count + 1
+        skills = request.skills.skills
+        return RouteResult(skill=skills[count % len(skills)].name, cost_usd=0.002)
+
+    return FunctionRouter(answer, name="wavering", model=model or "wavering-1")

@@ -188,3 +188,67 @@ def test_a_tool_routelens_that_is_not_a_table_is_an_input_error(tmp_path: Path) 
 def test_a_config_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "routelens.toml").write_bytes(b'router = "\xff"\n')
     assert config_error(tmp_path) == f"{tmp_path / 'routelens.toml'}: not UTF-8 text (byte 10)"
+
+
+def test_alert_and_alertmanager_tables_have_the_documented_defaults() -> None:
+    alerts, routes = RoutelensConfig().alerts, RoutelensConfig().alertmanager
+    assert (alerts.retry_rate, alerts.rate_limited_rate) == (0.1, 0.05)
+    assert (alerts.cost_spike_factor, alerts.min_worker_utilization) == (2.0, 0.5)
+    assert (alerts.accuracy_for, alerts.daily_cost_for) == ("10m", "5m")
+    assert routes.slack_channel == "#routing-alerts"
+    assert routes.pagerduty_routing_key_file is None
+    assert (routes.group_wait, routes.group_interval, routes.repeat_interval) == ("30s", "5m", "4h")
+
+
+def test_alert_and_alertmanager_tables_are_read(tmp_path: Path) -> None:
+    text = dedent_toml(
+        """
+        alert_channel = "email"
+
+        [alerts]
+        retry_rate = 0.2
+        cost_spike_factor = 3
+        accuracy_for = "1h30m"
+
+        [alertmanager]
+        email_to = "qa@example.com"
+        email_smarthost = "smtp.example.com:587"
+        email_auth_password_file = "/run/secrets/smtp"
+        """
+    )
+    write(tmp_path, "routelens.toml", text)
+    config = load_config(search_dir=tmp_path)
+    assert (config.alerts.retry_rate, config.alerts.cost_spike_factor) == (0.2, 3.0)
+    assert config.alerts.accuracy_for == "1h30m"
+    assert config.alerts.min_worker_utilization == 0.5
+    assert config.alertmanager.email_smarthost == "smtp.example.com:587"
+    assert config.alertmanager.email_auth_password_file == "/run/secrets/smtp"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[alerts]\nretry_rat = 0.2\n", "2: alerts.retry_rat: unknown setting"),
+        ("[alerts]\nretry_rate = -1\n", "2: alerts.retry_rate: Input should be greater than or"),
+        (
+            "[alerts]\ncost_spike_factor = 0\n",
+            "2: alerts.cost_spike_factor: Input should be greater",
+        ),
+        ("[alerts]\nmin_worker_utilization = 2\n", "2: alerts.min_worker_utilization: Input"),
+        (
+            '[alerts]\naccuracy_for = "10 minutes"\n',
+            "2: alerts.accuracy_for: Value error, '10 minutes' is not a duration such as 30s",
+        ),
+        ('[alertmanager]\nrepeat_interval = "4"\n', "2: alertmanager.repeat_interval: Value error"),
+        (
+            '[alertmanager]\nslack_api_url = "https://hooks.slack.com/x"\n',
+            "2: alertmanager.slack_api_url: unknown setting",
+        ),
+        ('[alertmanager]\nemail_smarthost = "smtp"\n', "2: alertmanager.email_smarthost: String"),
+    ],
+)
+def test_bad_alert_settings_name_the_file_line_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path, "routelens.toml", text)
+    assert config_error(tmp_path).startswith(f"{path}:{expected}")

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
+from routelens.commands.changes import changes_app
 from routelens.commands.common import (
     ConfigOption,
     JsonOption,
@@ -26,8 +27,10 @@ from routelens.commands.confidence import confidence_command
 from routelens.commands.confusion import confusion_command
 from routelens.commands.cost import cost_command
 from routelens.commands.experiment import experiment_app
+from routelens.commands.exporter import exporter_command
 from routelens.commands.flaky import flaky_command
 from routelens.commands.power import power_command
+from routelens.commands.publish import publish_app
 from routelens.commands.trend import trend_command
 from routelens.config import RoutelensConfig, load_config
 from routelens.errors import InputError
@@ -334,9 +337,12 @@ app.command("trend")(reports_input_errors(trend_command))
 app.command("cost")(reports_input_errors(cost_command))
 app.command("flaky")(reports_input_errors(flaky_command))
 app.command("confidence")(reports_input_errors(confidence_command))
+app.command("exporter")(reports_input_errors(exporter_command))
 
 
 app.add_typer(experiment_app, name="experiment")
+app.add_typer(changes_app, name="changes")
+app.add_typer(publish_app, name="publish")
 
 
 def main() -> None:

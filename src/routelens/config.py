@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from routelens.errors import InputError
 
@@ -17,6 +17,67 @@ PYPROJECT_TABLE = ("tool", "routelens")
 _TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
 _TOML_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _TOML_ASSIGNMENT = re.compile(rf"^\s*({_TOML_KEY}(?:\s*\.\s*{_TOML_KEY})*)\s*=")
+
+
+_PROMETHEUS_DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
+
+
+def _prometheus_duration(text: str) -> str:
+    if not _PROMETHEUS_DURATION.fullmatch(text):
+        raise ValueError(f"{text!r} is not a duration such as 30s, 10m or 1h30m")
+    return text
+
+
+PrometheusDuration = Annotated[str, AfterValidator(_prometheus_duration)]
+"""A Prometheus/Alertmanager duration such as `10m` or `1h30m`."""
+
+
+class AlertSettings(BaseModel):
+    """`[alerts]`: thresholds and `for` durations of the generated alerting rules.
+
+    The accuracy SLO, daily budget and error-rate limit stay top-level (`slo`,
+    `daily_budget_usd`, `max_error_rate`) because runs and reports use them too.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retry_rate: float = Field(default=0.1, ge=0, strict=True)  # retries per API request, 1 day
+    rate_limited_rate: float = Field(default=0.05, ge=0, strict=True)  # 429s per request, 1 day
+    cost_spike_factor: float = Field(default=2.0, gt=0, strict=True)  # 1d vs 7d attempt cost
+    min_worker_utilization: float = Field(default=0.5, ge=0, le=1, strict=True)
+    runbook_url: str = Field(default="docs/alerting.md", min_length=1)
+    accuracy_for: PrometheusDuration = "10m"
+    daily_cost_for: PrometheusDuration = "5m"
+    retry_rate_for: PrometheusDuration = "5m"
+    error_rate_for: PrometheusDuration = "10m"
+    rate_limited_for: PrometheusDuration = "5m"
+    cost_spike_for: PrometheusDuration = "15m"
+    worker_utilization_for: PrometheusDuration = "30m"
+    collector_for: PrometheusDuration = "5m"
+    store_unreadable_for: PrometheusDuration = "5m"
+
+
+class AlertmanagerSettings(BaseModel):
+    """`[alertmanager]`: where `routelens publish alertmanager` sends alerts.
+
+    Secrets are only ever paths to files Alertmanager reads (`*_file`), never values.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slack_channel: str = Field(default="#routing-alerts", min_length=1)
+    slack_api_url_file: str = Field(default="/etc/alertmanager/secrets/slack-api-url", min_length=1)
+    pagerduty_routing_key_file: str | None = Field(default=None, min_length=1)
+    email_to: str | None = Field(default=None, min_length=1)
+    email_from: str | None = Field(default=None, min_length=1)
+    email_smarthost: str | None = Field(default=None, pattern=r"^[^\s:]+:[0-9]+$")
+    email_auth_username: str | None = Field(default=None, min_length=1)
+    email_auth_password_file: str | None = Field(default=None, min_length=1)
+    group_wait: PrometheusDuration = "30s"
+    group_interval: PrometheusDuration = "5m"
+    repeat_interval: PrometheusDuration = "4h"
+    critical_repeat_interval: PrometheusDuration = "1h"
+    info_repeat_interval: PrometheusDuration = "24h"
 
 
 class RoutelensConfig(BaseModel):
@@ -47,6 +108,8 @@ class RoutelensConfig(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     router_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     pricing: dict[str, dict[str, float]] = Field(default_factory=dict)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
 
     def options_for(self, router: str) -> dict[str, Any]:
         """The `[router_options.<router>]` table, or nothing."""

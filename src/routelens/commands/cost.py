@@ -51,7 +51,7 @@ def daily_spend(engine: Engine, attempt_filter: AttemptFilter) -> list[DaySpend]
     attempts = schema.attempts.c
     day = utc_day(attempts.started_at)
     query = attempts_select(
-        [day, func.sum(attempts.cost_usd), func.count()], attempt_filter
+        [day, func.sum(attempts.cost_usd), func.count()], attempt_filter, attempts_only=True
     ).group_by(day)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
@@ -64,6 +64,9 @@ def spend_groups(
     """Attempts, passes, spend and tokens by type per value of `key` (None → `missing`)."""
     attempts = schema.attempts.c
     passed = verdict_sums()[0]
+    # Per run, SQLite reads fastest through the (run_id, sequence_number) index, which
+    # orders the GROUP BY, rather than through the start-time index and a sort.
+    by_run_on_sqlite = key is attempts.run_id and engine.dialect.name == "sqlite"
     query = attempts_select(
         [
             key,
@@ -76,6 +79,8 @@ def spend_groups(
             func.sum(attempts.cache_write_tokens),
         ],
         attempt_filter,
+        attempts_only=True,
+        sqlite_time_index=not by_run_on_sqlite,
     ).group_by(key)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
@@ -96,7 +101,7 @@ def cost_counts(engine: Engine, attempt_filter: AttemptFilter) -> list[CostCount
     # The scaled value is computed in a subquery: its literal then appears once, and
     # PostgreSQL can match the GROUP BY to the SELECT.
     scaled = func.round(schema.attempts.c.cost_usd * literal_column(str(COST_UNITS_PER_USD)))
-    inner = attempts_select([scaled.label("units")], attempt_filter).subquery()
+    inner = attempts_select([scaled.label("units")], attempt_filter, attempts_only=True).subquery()
     query = select(inner.c.units, func.count()).group_by(inner.c.units)
     with engine.connect() as connection:
         rows = connection.execute(query).all()
@@ -117,6 +122,7 @@ def costliest_outliers(
         attempts_select(
             [attempts.run_id, attempts.case_id, attempts.repeat_index, attempts.cost_usd],
             attempt_filter,
+            attempts_only=True,
         )
         .where(or_(attempts.cost_usd < low, attempts.cost_usd > high))
         .order_by(func.abs(attempts.cost_usd - median).desc(), attempts.run_id, attempts.case_id)

@@ -1,0 +1,70 @@
+"""`routelens publish`: write Prometheus rules, alertmanager.yml and Grafana dashboards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from routelens.commands.common import ConfigOption, JsonOption, reports_input_errors
+from routelens.config import CONFIG_FILE_NAME, PYPROJECT_FILE_NAME, load_config
+from routelens.publish.alertmanager import write_alertmanager
+from routelens.publish.rules import write_rule_files
+
+publish_app = typer.Typer(
+    name="publish",
+    help="Generate monitoring files from the config: rules, alert routes, dashboards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+OutDirOption = Annotated[Path, typer.Option("--out", help="Folder to write the files into.")]
+
+
+def _config_source(explicit: Path | None) -> Path | str:
+    """The file `load_config` read, to name in errors about settings it lacks."""
+    if explicit is not None:
+        return explicit
+    found = [Path(name) for name in (CONFIG_FILE_NAME, PYPROJECT_FILE_NAME) if Path(name).is_file()]
+    return found[0] if found else "config"
+
+
+def _print_written(paths: list[Path], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"files": [str(path) for path in paths]}))
+        return
+    for path in paths:
+        typer.echo(f"wrote {path}")
+
+
+@publish_app.command("rules")
+@reports_input_errors
+def rules(out: OutDirOption, as_json: JsonOption = False, config_path: ConfigOption = None) -> None:
+    """Write the Prometheus recording and alerting rules (load both with `rule_files`)."""
+    _print_written(write_rule_files(out, load_config(config_path)), as_json)
+
+
+@publish_app.command("alertmanager")
+@reports_input_errors
+def alertmanager(
+    out: Annotated[Path, typer.Option("--out", help="alertmanager.yml to write.")],
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Write alertmanager.yml: Slack, PagerDuty or email (alert_channel), routed by severity."""
+    config = load_config(config_path)
+    _print_written([write_alertmanager(out, config, _config_source(config_path))], as_json)
+
+
+@publish_app.command("grafana")
+@reports_input_errors
+def grafana(
+    out: OutDirOption, as_json: JsonOption = False, config_path: ConfigOption = None
+) -> None:
+    """Write the Grafana dashboards and their provisioning files."""
+    # imported here: the dashboard builder is heavier than the rules and only this command needs it
+    from routelens.publish.grafana import write_dashboards
+
+    _print_written(write_dashboards(out, load_config(config_path)), as_json)

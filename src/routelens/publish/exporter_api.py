@@ -1,0 +1,144 @@
+"""API health: retries by error kind (from each attempt's `retry_log`) and latency buckets.
+
+Retries are counted from the JSON `retry_log` of each attempt, expanded in SQL
+(`json_each` on SQLite, `json_array_elements` on PostgreSQL) and grouped by HTTP status and
+error type; `retry_error_kind` names the kind. Attempts stored before schema v2 have no log:
+their `retries` count as `other`. Latency is the attempt's latency minus its retry waits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client.utils import floatToGoString
+from sqlalchemy import JSON, ColumnElement, column, func, select, true
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+from routelens.publish import catalogue as c
+from routelens.publish.exporter_support import (
+    Families,
+    ScrapeContext,
+    add_histogram,
+    add_sample,
+    ensure,
+    label_or_none,
+    started_within,
+    sum_if,
+)
+from routelens.store import schema
+
+RATE_LIMITED_STATUSES = frozenset({429, 529})
+"""Too many requests, and Anthropic's "overloaded"."""
+_TOTAL = "total"
+
+
+def retry_error_kind(http_status: int | None, error_type: str | None) -> str:
+    """rate_limited (429, 529), server_error (other 5xx), timeout, else other."""
+    if http_status in RATE_LIMITED_STATUSES:
+        return c.ERROR_KIND_RATE_LIMITED
+    if http_status is not None and 500 <= http_status <= 599:
+        return c.ERROR_KIND_SERVER_ERROR
+    if error_type is not None and "timeout" in error_type.lower():
+        return c.ERROR_KIND_TIMEOUT
+    return c.ERROR_KIND_OTHER
+
+
+def _retry_events(context: ScrapeContext) -> TableValuedAlias:
+    expand = func.json_array_elements if context.dialect == "postgresql" else func.json_each
+    return expand(schema.attempts.c.retry_log).table_valued(
+        column("value", JSON), joins_implicitly=True
+    )
+
+
+def read_retries(context: ScrapeContext) -> dict[tuple[str, str, str], dict[str, float]]:
+    """(router, model, error kind) → retries in total, in the 1d and in the 7d window."""
+    attempts, runs = schema.attempts.c, schema.runs.c
+    events = _retry_events(context).alias("retry_event")
+    joined = schema.attempts.join(schema.runs, attempts.run_id == runs.run_id).join(events, true())
+    # Extracted in a subquery so PostgreSQL's GROUP BY matches (bound JSON paths differ).
+    inner = (
+        select(
+            runs.router.label("router"),
+            runs.model.label("model"),
+            events.c.value["http_status"].as_integer().label("http_status"),
+            events.c.value["error_type"].as_string().label("error_type"),
+            attempts.started_at.label("started_at"),
+        )
+        .select_from(joined)
+        .subquery("retry")
+    )
+    legacy = (  # before schema v2: a count without a log
+        select(
+            runs.router,
+            runs.model,
+            *_window_sums(context, attempts.started_at, attempts.retries),
+        )
+        .select_from(schema.attempts.join(schema.runs, attempts.run_id == runs.run_id))
+        .where(attempts.retry_log.is_(None), attempts.retries > 0)
+        .group_by(runs.router, runs.model)
+    )
+    keys = [inner.c.router, inner.c.model, inner.c.http_status, inner.c.error_type]
+    query = select(*keys, *_window_sums(context, inner.c.started_at, None)).group_by(*keys)
+    found: dict[tuple[str, str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    connection = context.connection
+    for router, model, status, error_type, *sums in connection.execute(query):
+        kind = retry_error_kind(None if status is None else int(status), error_type)
+        _add(found[(str(router), label_or_none(model), kind)], sums)
+    for router, model, *sums in connection.execute(legacy):
+        _add(found[(str(router), label_or_none(model), c.ERROR_KIND_OTHER)], sums)
+    return found
+
+
+def _window_sums(
+    context: ScrapeContext, started: ColumnElement[Any], value: ColumnElement[Any] | None
+) -> list[ColumnElement[Any]]:
+    """SUM(value) (COUNT(*) when value is None) over all rows, the 1d and the 7d window."""
+    day = (started >= context.since(c.WINDOW_DAY)) & (started <= context.now)
+    week = (started >= context.since(c.WINDOW_WEEK)) & (started <= context.now)
+    if value is None:
+        return [func.count(), sum_if(day), sum_if(week)]
+    return [func.sum(value), sum_if(day, value), sum_if(week, value)]
+
+
+def _add(target: dict[str, float], sums: Sequence[Any]) -> None:
+    for name, value in zip((_TOTAL, c.WINDOW_DAY, c.WINDOW_WEEK), sums, strict=True):
+        target[name] += float(value or 0)
+
+
+def api_families(context: ScrapeContext) -> Families:
+    """Retries by kind (windows and all time) and the API latency gauge histograms."""
+    families: Families = {}
+    for (router, model, kind), sums in sorted(read_retries(context).items()):
+        labels = {"router": router, "model": model, "error_kind": kind}
+        add_sample(families, c.API_RETRIES_TOTAL, sums[_TOTAL], **labels)
+        for window in c.WINDOWS:
+            if sums[window]:
+                add_sample(families, c.WINDOW_API_RETRIES, sums[window], window=window, **labels)
+    _latency_histograms(context, families)
+    return ensure(families, c.API_RETRIES_TOTAL, c.WINDOW_API_RETRIES, c.WINDOW_API_LATENCY)
+
+
+def _latency_histograms(context: ScrapeContext, families: Families) -> None:
+    attempts = schema.attempts.c
+    latency = attempts.latency_s - attempts.retry_wait_s
+    columns = []
+    for window in c.WINDOWS:
+        inside = attempts.started_at >= context.since(window)
+        columns += [sum_if(inside & (latency <= bound)) for bound in c.LATENCY_BUCKETS_SECONDS]
+        columns += [sum_if(inside), sum_if(inside, latency)]
+    query = select(*columns).where(started_within(context, context.since(c.WINDOW_WEEK)))
+    row = list(context.connection.execute(query).one())
+    width = len(c.LATENCY_BUCKETS_SECONDS) + 2
+    for index, window in enumerate(c.WINDOWS):
+        values = [float(value or 0) for value in row[index * width : (index + 1) * width]]
+        *counts, total_count, total_seconds = values
+        if not total_count:
+            continue
+        buckets = [
+            (floatToGoString(bound), count)  # type: ignore[no-untyped-call]
+            for bound, count in zip(c.LATENCY_BUCKETS_SECONDS, counts, strict=True)
+        ]
+        buckets.append(("+Inf", total_count))
+        add_histogram(families, c.WINDOW_API_LATENCY, buckets, total_seconds, window=window)

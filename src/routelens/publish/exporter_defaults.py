@@ -1,0 +1,12 @@
+"""The exporter's defaults, importable without prometheus-client (the CLI shows them in --help)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_PORT: Final = 9464
+"""The port OpenTelemetry's Prometheus exporter uses by convention."""
+DEFAULT_HOST: Final = "127.0.0.1"
+"""Loopback only unless asked: the metrics name skills, cases and models."""
+DEFAULT_CACHE_SECONDS: Final = 15.0
+"""Scrapes within this many seconds of a computation are served from it."""

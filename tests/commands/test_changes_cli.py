@@ -145,6 +145,24 @@ def test_impact_json_finds_the_flipped_cases(repo: GitRepo, filled_store: str) -
     assert impact["after"]["accuracy"] == pytest.approx(12 / 18)
 
 
+def test_impact_resolves_a_git_ref_in_the_repository(repo: GitRepo, filled_store: str) -> None:
+    sha = repo.commits["describe-deploy"]
+    tag = "deploy-reworded"
+    repo.git("tag", "-f", tag, sha)
+    by_ref = runner.invoke(
+        app,
+        ["changes", "impact", tag, "--repo", str(repo.root), "--store", filled_store, "--json"],
+    )
+    by_sha = runner.invoke(app, ["changes", "impact", sha, "--store", filled_store, "--json"])
+    assert by_ref.exit_code == 0, by_ref.output
+    assert json.loads(by_ref.stdout) == json.loads(by_sha.stdout)
+    unknown = runner.invoke(
+        app, ["changes", "impact", "no-such-tag", "--repo", str(repo.root), "--store", filled_store]
+    )
+    assert unknown.exit_code == 2
+    assert "no-such-tag" in unknown.output
+
+
 def test_impact_text_shows_diff_cases_and_comparison(repo: GitRepo, filled_store: str) -> None:
     sha = repo.commits["describe-deploy"]
     result = runner.invoke(app, ["changes", "impact", sha, "--store", filled_store])

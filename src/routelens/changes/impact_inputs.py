@@ -13,6 +13,7 @@ from routelens.changes.impact import (
     analyse_impact,
     nearest_run,
 )
+from routelens.changes.git_history import repository_root, resolve_commit
 from routelens.changes.model import StoredChangeEvent
 from routelens.errors import InputError
 from routelens.store.changes import get_change_event, list_change_events, runs_with_skill_hash
@@ -22,14 +23,19 @@ from routelens.store.sqlstore import Store
 MIN_COMMIT_PREFIX = 4
 
 
-def find_events(store: Store, reference: str) -> list[StoredChangeEvent]:
-    """The events `reference` names: an event id, else a commit sha (or a prefix of one)."""
+def find_events(store: Store, reference: str, repo: Path | None = None) -> list[StoredChangeEvent]:
+    """The events `reference` names: an event id, a commit sha (or a prefix of one), or any
+    git revision (`HEAD~1`, a tag, a branch) resolved in `repo`."""
     text = reference.strip()
     if text.isdigit():
         found = get_change_event(store, int(text))
         if found is not None:
             return [found]
-    if len(text) < MIN_COMMIT_PREFIX or not all(c in "0123456789abcdefABCDEF" for c in text):
+    if repo is not None and not _is_hex(text):
+        resolved = resolve_commit(repository_root(repo), text)
+        if resolved is not None:
+            text = resolved
+    if len(text) < MIN_COMMIT_PREFIX or not _is_hex(text):
         raise InputError(
             "COMMIT|EVENT_ID",
             f"{reference!r} is no recorded event id, nor a commit sha of {MIN_COMMIT_PREFIX}+ "
@@ -51,6 +57,10 @@ def find_events(store: Store, reference: str) -> list[StoredChangeEvent]:
             field="reference",
         )
     return events
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _runs_for(store: Store, content_hash: str | None, commit: str | None) -> list[RunRecord]:

@@ -158,8 +158,14 @@ def watch(
 @reports_input_errors
 def impact(
     reference: Annotated[
-        str, typer.Argument(metavar="COMMIT|EVENT_ID", help="A commit or event id.")
+        str,
+        typer.Argument(
+            metavar="COMMIT|EVENT_ID", help="An event id, a commit sha, or a ref (HEAD~1, a tag)."
+        ),
     ],
+    repo: Annotated[
+        Path, typer.Option(help="The git repository refs are resolved in [default: .].")
+    ] = Path("."),
     alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.05,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text.")] = False,
     store: StoreOption = None,
@@ -176,7 +182,9 @@ def impact(
     if not 0 < alpha < 1:
         raise InputError("--alpha", f"{alpha} is not in (0, 1)", field="alpha")
     with _open(store, load_config(config_path)) as opened:
-        impacts = [measure_impact(opened, event, alpha) for event in find_events(opened, reference)]
+        impacts = [
+            measure_impact(opened, event, alpha) for event in find_events(opened, reference, repo)
+        ]
     if as_json:
         typer.echo(json.dumps({"impacts": [impact_dict(i) for i in impacts]}))
         return

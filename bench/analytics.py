@@ -37,6 +37,7 @@ from typer.testing import CliRunner
 
 from routelens.cli import app
 from routelens.store import import_jsonl, open_store, schema
+from routelens.suite.hashing import input_hash
 
 SKILLS = [
     "deploy", "review", "test", "triage", "release", "rollback",
@@ -205,6 +206,8 @@ def baseline_rows(shape: Shape, seed: int, now: datetime) -> Iterator[list[tuple
     """The attempt rows of the history as tuples in column order, 100,000 at a time."""
     chunk: list[tuple[Any, ...]] = []
     for line in attempt_lines(shape, seed, now):
+        # The store keeps the input's hash beside it (schema v5); so does the baseline.
+        line["input_hash"] = input_hash(line["input"])
         chunk.append(tuple(_stored_value(name, line[name]) for name in _ATTEMPT_COLUMNS))
         if len(chunk) == 100_000:
             yield chunk

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from routelens.analytics.flaky import (
     CaseKey,
@@ -21,8 +24,18 @@ from routelens.analytics.flaky import (
 )
 from routelens.analytics.stats import wilson_interval
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.flaky import read_flaky_aggregates
-from routelens.store import Store, Verdict, open_store
+from routelens.commands import flaky as flaky_command_module
+from routelens.commands.flaky import (
+    flaky_case_dict,
+    flaky_json,
+    fold_history,
+    read_flaky_aggregates,
+    read_lag_aggregates,
+    setup_code,
+    split_history,
+    sqlite_reads_in_order,
+)
+from routelens.store import Store, Verdict, open_store, schema
 from tests.factories import make_attempt, make_run
 from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
@@ -245,3 +258,110 @@ def test_sql_groups_by_skills_hash(store: Store) -> None:
     rows = read(store)
     assert (rows["c/old"].passes, rows["c/old"].flips) == (3, 0)
     assert (rows["c/new"].passes, rows["c/new"].flips) == (0, 0)
+
+
+# --- the history-string reader against the portable LAG statement ------------------------
+
+
+def random_history(store: Store, seed: int) -> None:
+    """Runs of two setups and two labels, interleaved in time, with ties, errors, two inputs."""
+    rng = random.Random(seed)
+    for run_index in range(6):
+        run_id = f"run-{run_index}"
+        store.create_run(
+            make_run(
+                run_id,
+                started_at=T0,
+                skills_hash=f"skills-{run_index % 2}",
+                model=None if run_index == 5 else "claude-test",
+                labels={"variant": "a" if run_index % 3 else "b"},
+            ),
+            [],
+            [],
+        )
+        for case_index in range(8):
+            for repeat in range(rng.randint(0, 6)):
+                started = T0 + timedelta(minutes=rng.randint(0, 30))  # runs overlap; ties
+                store.record_attempt(
+                    make_attempt(
+                        f"case-{case_index}",
+                        rng.choice([Verdict.PASS, Verdict.PASS, Verdict.FAIL, Verdict.ERROR]),
+                        run_id=run_id,
+                        repeat_index=repeat,
+                        sequence_number=rng.randint(0, 3),
+                        input=f"input {case_index} v{rng.randint(0, 1) if case_index < 3 else 0}",
+                        started_at=started,
+                        finished_at=started,
+                    )
+                )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    "attempt_filter",
+    [
+        AttemptFilter(),
+        AttemptFilter(labels={"variant": "a"}),
+        AttemptFilter(run_ids=("run-1", "run-4")),
+        AttemptFilter(window=timedelta(minutes=15), now=T0 + timedelta(minutes=20)),
+    ],
+    ids=["all", "label", "runs", "window"],
+)
+def test_history_strings_give_the_lag_statements_aggregates(
+    store: Store, seed: int, attempt_filter: AttemptFilter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Split the SQLite read across two connections even for this small history.
+    monkeypatch.setattr(flaky_command_module, "_PARALLEL_MIN_ATTEMPTS", 0)
+    random_history(store, seed)
+    with store.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            assert sqlite_reads_in_order(connection, attempt_filter)
+        fast = read_flaky_aggregates(connection, attempt_filter)
+        portable = read_lag_aggregates(connection, attempt_filter)
+    assert len(fast) > 5
+    assert sorted(fast, key=repr) == sorted(portable, key=repr)
+
+
+def test_an_unusable_plan_falls_back_to_the_lag_statement(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    random_history(store, 4)
+    with store.engine.connect() as connection:
+        expected = sorted(read_lag_aggregates(connection, AttemptFilter()), key=repr)
+        if connection.dialect.name != "sqlite":
+            pytest.skip("the plan check is SQLite's")
+        connection.execute(text(f"DROP INDEX {schema.FLAKY_HISTORY_INDEX}"))
+        assert not sqlite_reads_in_order(connection, AttemptFilter())
+        assert sorted(read_flaky_aggregates(connection, AttemptFilter()), key=repr) == expected
+
+
+def test_fold_history_drops_errors_before_counting_flips() -> None:
+    assert fold_history(KEY, "pepfefp") == FlakyAggregate(KEY, 5, 3, 2, 2)
+    assert fold_history(KEY, "eee") == FlakyAggregate(KEY, 0, 0, 3, 0)
+
+
+def test_split_history_keeps_each_setups_time_order_across_stretches() -> None:
+    a, b = setup_code(0), setup_code(1)
+    history = f"{a}p{a}f{b}p{a}p{b}f{b}f"
+    assert split_history(history) == {a: "pfp", b: "pff"}
+
+
+def test_setup_codes_skip_surrogates_and_never_collide() -> None:
+    codes = [setup_code(index) for index in range(0xD800)]
+    assert len(set(codes)) == len(codes)
+    assert not any(0xD800 <= ord(code) < 0xE000 for code in codes)
+    assert all(ord(code) >= 0x100 for code in codes)
+
+
+def test_flaky_json_is_json_dumps_of_the_case_dicts() -> None:
+    aggregates = [
+        FlakyAggregate(CaseKey(f"c{i % 7}", f"in {i % 3}", f"s{i % 2}", "r", None), a, p, e, f)
+        for i, (a, p, e, f) in enumerate(
+            [(10, 5, 0, 5), (10, 10, 1, 0), (3, 1, 0, 2), (0, 0, 4, 0), (50, 45, 0, 8)] * 3
+        )
+    ]
+    cases = classify_flaky(aggregates)
+    header = {"window": "7d", "rule": "interval", "min_attempts": 5}
+    expected = json.dumps({**header, "cases": [flaky_case_dict(case) for case in cases]})
+    assert flaky_json(header, cases) == expected
+    assert flaky_json(header, []) == json.dumps({**header, "cases": []})

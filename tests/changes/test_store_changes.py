@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from routelens.changes.model import ChangeKind
 from routelens.changes.scan import scan_repository
-from routelens.store import RunSkillRecord, Store, Verdict, open_store
+from routelens.store import RunSkillRecord, Store, Verdict
 from routelens.store.changes import (
     change_event_counts,
     get_change_event,
@@ -20,21 +16,8 @@ from routelens.store.changes import (
     runs_with_skill_hash,
     version_runs,
 )
-from tests.changes.history import DEPLOY_V1, GitRepo, build_known_history, hash_of
+from tests.changes.history import DEPLOY_V1, GitRepo, hash_of
 from tests.factories import make_attempt, make_run
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    """The known history."""
-    return build_known_history(tmp_path / "repo")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite store."""
-    with open_store(tmp_path / "store.sqlite") as opened:
-        yield opened
 
 
 def test_recording_twice_adds_nothing(repo: GitRepo, store: Store) -> None:

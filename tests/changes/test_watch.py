@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from routelens.changes.watch import PollResult, RepositoryWatcher, parse_interval
 from routelens.errors import InputError
-from routelens.store import Store, open_store
+from routelens.store import Store
 from routelens.store.changes import list_change_events
-from tests.changes.history import DEPLOY_V1, GitRepo, build_known_history, skill_text
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> GitRepo:
-    """The known history."""
-    return build_known_history(tmp_path / "repo")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh SQLite store."""
-    with open_store(tmp_path / "store.sqlite") as opened:
-        yield opened
+from tests.changes.history import DEPLOY_V1, GitRepo, skill_text
 
 
 def test_polls_record_history_then_only_new_commits(repo: GitRepo, store: Store) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from routelens.errors import InputError
 from routelens.store import (
@@ -23,7 +24,9 @@ from routelens.store import (
     export_run_jsonl,
     import_jsonl,
     jsonl,
+    schema,
 )
+from routelens.suite.hashing import input_hash
 
 MakeRun = Callable[..., RunRecord]
 MakeAttempt = Callable[..., AttemptRecord]
@@ -173,6 +176,18 @@ def test_minimal_line_imports_with_defaults(store: Store, tmp_path: Path) -> Non
     assert attempt.started_at == datetime(2024, 5, 1, 10, 0, 1, 500000, tzinfo=UTC)
     assert attempt.finished_at == datetime(2024, 5, 1, 10, 0, 1, 750000, tzinfo=UTC)
     assert (attempt.sequence_number, attempt.response_text, attempt.http_status) == (0, "", None)
+
+
+def test_imported_attempts_carry_their_inputs_hash(store: Store, tmp_path: Path) -> None:
+    lines = [
+        {**MINIMAL_LINE, "case_id": f"c{index}", "input": text}
+        for index, text in enumerate(["move TES-1", "déplace ✓", ""])
+    ]
+    import_jsonl(store, _write_lines(tmp_path / "inputs.jsonl", lines))
+    attempts = schema.attempts.c
+    with store.engine.connect() as connection:
+        stored = dict(connection.execute(select(attempts.input, attempts.input_hash)).all())
+    assert stored == {line["input"]: input_hash(line["input"]) for line in lines}
 
 
 def test_blank_lines_crlf_and_unknown_keys_are_accepted(store: Store, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from routelens.store.migrations import (
     current_version,
     migrate,
 )
+from routelens.suite.hashing import input_hash
 
 
 def _add_notes_table(connection: Connection) -> None:
@@ -189,3 +190,37 @@ def test_the_v3_step_leaves_an_existing_experiments_table_alone(store: Store) ->
     with store.engine.begin() as connection:
         MIGRATIONS[2].apply(connection)
         assert inspect(connection).has_table("experiments")
+
+
+def test_a_v4_store_gains_input_hashes_for_its_attempts_and_the_flaky_index(
+    store_url_factory: Callable[[], str], make_run: Any, make_attempt: Any
+) -> None:
+    url = store_url_factory()
+    inputs = ["deploy the api", "déploie l'API ✓", ""]
+    with open_store(url) as store:
+        store.create_run(make_run(), [], [])
+        for index, text_ in enumerate(inputs):
+            store.record_attempt(make_attempt(case_id=f"case-{index}", input=text_))
+        with store.engine.begin() as connection:  # turn it back into a v4 store
+            connection.execute(text(f"DROP INDEX {tables.FLAKY_HISTORY_INDEX}"))
+            connection.execute(text("ALTER TABLE attempts DROP COLUMN input_hash"))
+            connection.execute(
+                tables.schema_version.delete().where(tables.schema_version.c.version >= 5)
+            )
+    with open_store(url) as store:
+        assert _versions(store) == list(range(1, LATEST_VERSION + 1))
+        with store.engine.connect() as connection:
+            hashes = dict(
+                connection.execute(
+                    select(tables.attempts.c.input, tables.attempts.c.input_hash)
+                ).all()
+            )
+            indexes = {ix["name"] for ix in inspect(connection).get_indexes("attempts")}
+        assert hashes == {text_: input_hash(text_) for text_ in inputs}
+        assert tables.FLAKY_HISTORY_INDEX in indexes
+        store.record_attempt(make_attempt(case_id="case-new", input="later"))
+        with store.engine.connect() as connection:
+            later = connection.execute(
+                select(tables.attempts.c.input_hash).where(tables.attempts.c.input == "later")
+            ).scalar_one()
+        assert later == input_hash("later")

@@ -6,6 +6,7 @@ import shlex
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from routelens.changes.git_history import repository_root, resolve_commit
 from routelens.changes.impact import (
     ChangeImpact,
     ImpactSide,
@@ -13,7 +14,6 @@ from routelens.changes.impact import (
     analyse_impact,
     nearest_run,
 )
-from routelens.changes.git_history import repository_root, resolve_commit
 from routelens.changes.model import StoredChangeEvent
 from routelens.errors import InputError
 from routelens.store.changes import get_change_event, list_change_events, runs_with_skill_hash

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from typing import NamedTuple
 
 from routelens.analytics.stats import wilson_interval
 
@@ -43,8 +44,7 @@ class FlakyRule(StrEnum):
     PLAN = "plan"
 
 
-@dataclass(frozen=True)
-class CaseKey:
+class CaseKey(NamedTuple):
     """The conditions a group of attempts shares: one case, one input, one setup."""
 
     case_id: str
@@ -56,11 +56,16 @@ class CaseKey:
     @property
     def input_hash(self) -> str:
         """A short sha256 of the input text, to tell two versions of a case apart."""
-        return hashlib.sha256(self.input.encode()).hexdigest()[:12]
+        return _short_input_hash(self.input)
 
 
-@dataclass(frozen=True)
-class FlakyAggregate:
+@lru_cache(maxsize=65_536)
+def _short_input_hash(text: str) -> str:
+    # Every group of a case shares its input: hash each text once.
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class FlakyAggregate(NamedTuple):
     """One group's counts, as the store aggregates them.
 
     `attempts` counts decided attempts (pass or fail); `errors` are counted apart and never
@@ -74,8 +79,7 @@ class FlakyAggregate:
     flips: int
 
 
-@dataclass(frozen=True)
-class FlakyCase:
+class FlakyCase(NamedTuple):
     """How flaky one case is under one setup.
 
     Example::
@@ -150,9 +154,39 @@ def classify_case(
     fail_threshold: float = FAIL_THRESHOLD,
 ) -> FlakyCase:
     """Pass rate, Wilson 95% interval, flip rate, stability and class of one group."""
-    attempts, passes = aggregate.attempts, aggregate.passes
+    statistics = _group_statistics(
+        aggregate.attempts,
+        aggregate.passes,
+        aggregate.flips,
+        min_attempts,
+        rule,
+        pass_threshold,
+        fail_threshold,
+    )
+    return FlakyCase(
+        aggregate.key,
+        aggregate.attempts,
+        aggregate.passes,
+        aggregate.errors,
+        aggregate.flips,
+        *statistics,
+    )
+
+
+# A million attempts make about a hundred thousand groups but only a few thousand distinct
+# (attempts, passes, flips) counts, so the statistics are computed once per count.
+@lru_cache(maxsize=65_536)
+def _group_statistics(
+    attempts: int,
+    passes: int,
+    flips: int,
+    min_attempts: int,
+    rule: FlakyRule,
+    pass_threshold: float,
+    fail_threshold: float,
+) -> tuple[float | None, float, float, float, float, FlakyClass]:
     ci_low, ci_high = wilson_interval(passes, attempts)
-    flips_per_pair = flip_rate(aggregate.flips, attempts)
+    flips_per_pair = flip_rate(flips, attempts)
     pass_rate = passes / attempts if attempts else None
     if pass_rate is None or attempts < min_attempts:
         flaky_class = FlakyClass.INSUFFICIENT_DATA
@@ -167,24 +201,21 @@ def classify_case(
             pass_threshold=pass_threshold,
             fail_threshold=fail_threshold,
         )
-    return FlakyCase(
-        key=aggregate.key,
-        attempts=attempts,
-        passes=passes,
-        errors=aggregate.errors,
-        flips=aggregate.flips,
-        pass_rate=pass_rate,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        flip_rate=flips_per_pair,
-        stability=stability_score(ci_low, ci_high, flips_per_pair),
-        flaky_class=flaky_class,
-    )
+    stability = stability_score(ci_low, ci_high, flips_per_pair)
+    return pass_rate, ci_low, ci_high, flips_per_pair, stability, flaky_class
+
+
+_REPORT_RANKS = {
+    FlakyClass.FLAKY: 0,
+    FlakyClass.BROKEN: 1,
+    FlakyClass.STABLE_PASS: 1,
+    FlakyClass.INSUFFICIENT_DATA: 2,
+}
 
 
 def _report_order(case: FlakyCase) -> tuple[int, float, float, str, str, str, str]:
     # Flaky first, insufficient data last; within a rank the least stable first.
-    rank = {FlakyClass.FLAKY: 0, FlakyClass.INSUFFICIENT_DATA: 2}.get(case.flaky_class, 1)
+    rank = _REPORT_RANKS[case.flaky_class]
     key = case.key
     return (
         rank,

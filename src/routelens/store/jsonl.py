@@ -19,6 +19,7 @@ from routelens.errors import InputError
 from routelens.routers.base import RetryEvent
 from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
 from routelens.store.sqlstore import ImportSummary, MergeBatch, Store
+from routelens.suite.hashing import input_hash
 
 __all__ = ["AttemptLine", "ImportSummary", "export_run_jsonl", "import_jsonl"]
 
@@ -333,6 +334,7 @@ def _attempt_row(path: Path, line_number: int, attempt_line: AttemptLine) -> dic
     values = attempt_line.__dict__
     row = {name: values[name] for name in _ATTEMPT_ROW_FIELDS}
     row["verdict"] = str(attempt_line.verdict)
+    row["input_hash"] = input_hash(attempt_line.input)
     row["started_at"] = started_at
     row["finished_at"] = finished_at
     row["retry_log"] = [

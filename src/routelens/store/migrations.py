@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, inspect, select, text
 
 from routelens.errors import InputError
 from routelens.store import schema
+from routelens.suite.hashing import input_hash
 
 # Any constant works; it only has to be the same for every routelens process on a database.
 _POSTGRES_MIGRATION_LOCK = 0x726F_7574_656C_656E  # "routelen"
@@ -54,11 +55,41 @@ def _create_change_events_v4(connection: Connection) -> None:
     schema.change_events.create(connection, checkfirst=True)
 
 
+def _add_input_hash_v5(connection: Connection) -> None:
+    # A store created fresh has the column and index from the live definitions (v1); an
+    # older one gets the column, filled for every attempt already there, then the index.
+    columns = {column["name"] for column in inspect(connection).get_columns("attempts")}
+    if "input_hash" not in columns:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE attempts ADD COLUMN input_hash VARCHAR"))
+            # The same value as `input_hash`: the first 16 hex digits of the UTF-8 sha256.
+            connection.execute(
+                text(
+                    "UPDATE attempts SET input_hash = "
+                    "substr(encode(sha256(convert_to(input, 'UTF8')), 'hex'), 1, 16)"
+                )
+            )
+            connection.execute(text("ALTER TABLE attempts ALTER COLUMN input_hash SET NOT NULL"))
+        else:
+            # SQLite adds a NOT NULL column only with a default; every row is filled below.
+            connection.execute(
+                text("ALTER TABLE attempts ADD COLUMN input_hash VARCHAR NOT NULL DEFAULT ''")
+            )
+            sqlite_connection = connection.connection.driver_connection
+            sqlite_connection.create_function(  # type: ignore[union-attr]
+                "routelens_input_hash", 1, input_hash, deterministic=True
+            )
+            connection.execute(text("UPDATE attempts SET input_hash = routelens_input_hash(input)"))
+    index = next(ix for ix in schema.attempts.indexes if ix.name == schema.FLAKY_HISTORY_INDEX)
+    index.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
     Migration(3, "experiments: A/B tests of two skill versions", _create_experiments_v3),
     Migration(4, "change_events: SKILL.md history from git", _create_change_events_v4),
+    Migration(5, "attempts.input_hash and the flaky history index", _add_input_hash_v5),
 )
 """Every migration this code knows, oldest first."""
 

@@ -35,6 +35,7 @@ from routelens.store.records import (
     RunStatus,
     Verdict,
 )
+from routelens.suite.hashing import input_hash
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -64,6 +65,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+
+FLAKY_HISTORY_INDEX = "ix_attempts_flaky_history"
+"""The covering index (case, input hash, time, run, verdict) that `routelens flaky` reads."""
 
 # Named constraints keep future migrations (and SQLite table rebuilds) predictable.
 metadata = MetaData(
@@ -181,12 +185,27 @@ attempts = Table(
     Column("response_model", String, nullable=True),
     Column("expected_skill_hash", String, nullable=True),
     Column("actual_skill_hash", String, nullable=True),
+    # added in schema v5: `suite.hashing.input_hash(input)`, so that a case's history can be
+    # read in input order from an index instead of sorting the input text
+    Column("input_hash", String, nullable=False),
     UniqueConstraint("run_id", "case_id", "repeat_index"),
     # (run_id, sequence_number) serves both "one run's attempts" and their replay order.
     Index(None, "run_id", "sequence_number"),
     # Per-case history across runs (flakiness, drift) reads by case, then by time.
     Index(None, "case_id", "started_at"),
     Index(None, "started_at"),
+    # added in schema v5: `routelens flaky` reads each (case, input)'s verdicts in time order
+    # from this index alone (attempt_id last: the tie-break of equal start times)
+    Index(
+        FLAKY_HISTORY_INDEX,
+        "case_id",
+        "input_hash",
+        "started_at",
+        "sequence_number",
+        "attempt_id",
+        "run_id",
+        "verdict",
+    ),
 )
 
 experiments = Table(
@@ -296,6 +315,7 @@ def attempt_to_row(attempt: AttemptRecord) -> dict[str, Any]:
     row = asdict(attempt)
     row["verdict"] = str(attempt.verdict)
     row["retry_log"] = [asdict(event) for event in attempt.retry_log]
+    row["input_hash"] = input_hash(attempt.input)
     return row
 
 

@@ -42,6 +42,7 @@ bench: $(DEV_STAMP)
 	PYTHONPATH=. $(BIN)/python bench/throughput.py
 	$(BIN)/python bench/overhead.py
 	PYTHONPATH=. $(BIN)/python bench/analytics.py
+	PYTHONPATH=. $(BIN)/python bench/exporter.py
 
 clean:
 	rm -rf $(VENV) .routelens .mypy_cache .ruff_cache .pytest_cache

@@ -7,6 +7,9 @@ folder and imported into a fresh SQLite store with `import_jsonl`, the path of
 rows, already built as tuples, with raw `sqlite3.executemany` into the same table (same
 columns, same indexes and unique key, same pragmas) in one transaction, in the same run, on
 the same disk. Target: routelens imports at least 0.5 of the baseline's rows per second.
+A file this big is validated in a worker process while the main one inserts
+(`store/jsonl_pipeline.py`), so routelens uses both cores and the baseline one: the load
+average, printed before the import, says how much of the second core was really free.
 
 Part 2. Each analytics command (`flaky`, `confusion`, `trend`, `cost`, `compare` of the two
 label-selected halves of the runs) runs once on that store through the CLI (typer's
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import tempfile
@@ -297,6 +301,7 @@ def main() -> None:
             f"written in {time.perf_counter() - started:.1f} s"
         )
 
+        print("load average before the import: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         baseline_s = time_baseline(Path(folder) / "baseline.sqlite", shape, args.seed, now)
         store_url = f"sqlite:///{Path(folder) / 'routelens.sqlite'}"
         with open_store(store_url) as store:
@@ -307,6 +312,7 @@ def main() -> None:
         ours, base = shape.attempts / import_s, shape.attempts / baseline_s
         print(f"baseline : raw sqlite3.executemany, {baseline_s:.1f} s, {base:,.0f} rows/s")
         print(f"routelens: import_jsonl, {import_s:.1f} s, {ours:,.0f} rows/s")
+        print("load average after the import: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         verdict = "met" if ours / base >= IMPORT_TARGET else "NOT met"
         print(f"ratio routelens/baseline: {ours / base:.2f} (target >= {IMPORT_TARGET}: {verdict})")
 

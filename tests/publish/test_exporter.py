@@ -309,6 +309,44 @@ def test_api_requests_retries_by_kind_and_latency_buckets(store: Store, store_ur
     assert result.value("routelens_tokens_total", token_type="output") == 7
 
 
+def test_all_time_totals_add_up_runs_by_router_and_model(store: Store, store_url: str) -> None:
+    # Three runs, two of them the same setup; one without a model; old attempts count too.
+    setups = {"run-1": ("anthropic", "claude-test"), "run-2": ("anthropic", "claude-test")}
+    setups["run-3"] = ("local", None)
+    for run_id, (router, model) in setups.items():
+        add_run(store, make_run(run_id, router=router, model=model))
+    verdicts = {
+        "run-1": [Verdict.PASS, Verdict.PASS, Verdict.FAIL],
+        "run-2": [Verdict.PASS, Verdict.ERROR],
+        "run-3": [Verdict.FAIL, Verdict.FAIL],
+    }
+    store.record_attempts(
+        attempt(
+            f"{run_id}-{index}",
+            verdict,
+            NOW - timedelta(days=40 * index),
+            run_id=run_id,
+            cost_usd=0.25 * (index + 1),
+            input_tokens=10 * (index + 1),
+        )
+        for run_id, run_verdicts in verdicts.items()
+        for index, verdict in enumerate(run_verdicts)
+    )
+    result = scrape(store_url)
+    attempts = "routelens_attempts_total"
+    claude = {"router": "anthropic", "model": "claude-test"}
+    assert result.value(attempts, outcome="pass", **claude) == 3
+    assert result.value(attempts, outcome="fail", **claude) == 1
+    assert result.value(attempts, outcome="error", **claude) == 1
+    assert result.value(attempts, outcome="fail", router="local", model="none") == 2
+    assert result.samples(attempts, router="local", outcome="pass") == []  # none occurred
+    assert result.value("routelens_cost_usd_total", **claude) == pytest.approx(1.5 + 0.75)
+    assert result.value("routelens_cost_usd_total", router="local") == pytest.approx(0.75)
+    tokens = "routelens_tokens_total"
+    assert result.value(tokens, model="claude-test", token_type="input") == 60 + 30
+    assert result.value(tokens, model="none", token_type="input") == 30
+
+
 def test_last_run_timing_workers_and_utilization(store: Store, store_url: str) -> None:
     add_run(store, make_run("old", started_at=NOW - timedelta(days=1)))
     start = NOW - timedelta(hours=1)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import signal
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from routelens.cli import app
 from routelens.errors import InputError
 from routelens.store import (
     AttemptRecord,
@@ -24,8 +30,11 @@ from routelens.store import (
     export_run_jsonl,
     import_jsonl,
     jsonl,
+    jsonl_pipeline,
+    open_store,
     schema,
 )
+from routelens.store.sqlstore import SQLITE_ATTEMPT_COLUMNS, MergeBatch
 from routelens.suite.hashing import input_hash
 
 MakeRun = Callable[..., RunRecord]
@@ -363,3 +372,209 @@ def test_any_text_imports_or_raises_input_error(
         outcome = error
 
     assert isinstance(outcome, ImportSummary) or "\n" not in str(outcome)
+
+
+# The worker-process pipeline (jsonl_pipeline) ----------------------------------------------
+
+
+def _varied_lines(count: int) -> list[dict[str, Any] | str]:
+    """Lines of three runs exercising every conversion the worker does, with duplicates."""
+    zones = ["+02:00", "-05:30", "Z", "+00:00"]
+    lines: list[dict[str, Any] | str] = []
+    for index in range(count):
+        line: dict[str, Any] = {
+            **MINIMAL_LINE,
+            "run_id": f"run-{index % 3}",
+            "labels": {"shard": str(index % 3), "note": "ünï\u2028code"},
+            "settings": {"repeat": index % 4, "nested": {"x": [1, 2.5, None]}},
+            "case_id": f"case-{index}",
+            "input": f"déplace TES-{index} ✓\r\n\t",
+            "started_at": f"2024-05-0{1 + index % 9}T12:00:{index % 60:02d}.{index:06d}"
+            + zones[index % 4],
+            "latency_s": index % 5,  # an int is a valid float
+            "cost_usd": 0.1 + 0.2 * index,
+            "asked_clarification": index % 2 == 0,
+            "confidence": None if index % 3 else index / 7,
+        }
+        if index % 5 == 0:
+            line["finished_at"] = "2024-06-01T00:00:00.5-01:00"
+        if index % 7 == 0:
+            line["retries"] = 2
+            line["retry_log"] = [
+                {"error_type": "RateLimitError", "http_status": 429, "wait_s": 1.5},
+                {"error_type": "Timeout", "http_status": None, "wait_s": 0},
+            ]
+        lines.append(line)
+    lines[1] = {**MINIMAL_LINE, "run_id": "edges", "started_at": "0001-01-01T00:00:00Z"}
+    lines[2] = {**MINIMAL_LINE, "run_id": "edges", "case_id": "late",
+                "started_at": "9999-12-31T23:59:59.999999+00:00", "latency_s": 0.0}  # fmt: skip
+    return [*lines, lines[10], lines[11]]
+
+
+def _stored_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of runs and attempts exactly as the database holds it."""
+    with store.engine.connect() as connection:
+        return {
+            table: list(connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2"))
+            for table in ("runs", "attempts")
+        }
+
+
+def _child_pids() -> set[int]:
+    """This process's live children (Linux)."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+
+
+@pytest.fixture
+def sqlite_store_factory(tmp_path: Path) -> Iterator[StoreFactory]:
+    """Fresh SQLite stores: the worker pipeline is SQLite-only."""
+    with ExitStack() as cleanup:
+        yield lambda: cleanup.enter_context(
+            open_store(f"sqlite:///{tmp_path / uuid.uuid4().hex / 'routelens.sqlite'}")
+        )
+
+
+def test_the_worker_pipeline_stores_what_the_in_process_import_stores(
+    sqlite_store_factory: StoreFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_BATCH_LINES", 7)
+    path = _write_lines(tmp_path / "varied.jsonl", _varied_lines(120))
+    in_process, pipelined = sqlite_store_factory(), sqlite_store_factory()
+    children_before = _child_pids()
+
+    expected = in_process.merge_batches(jsonl._merge_batches(path))
+    summary = jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._merge_batches)
+
+    assert (
+        summary == expected == ImportSummary(runs_created=4, attempts_added=120, attempts_skipped=2)
+    )
+    assert _stored_rows(pipelined) == _stored_rows(in_process)
+    assert jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._merge_batches) == ImportSummary(
+        0, 0, 122
+    )
+    assert _child_pids() == children_before
+
+
+def test_the_row_binder_binds_as_the_column_types_do(
+    sqlite_store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    store = sqlite_store_factory()
+    path = _write_lines(tmp_path / "varied.jsonl", _varied_lines(60))
+    rows = [row for batch in jsonl._merge_batches(path) for row in batch.attempts]
+    dialect = store.engine.dialect
+    columns = [schema.attempts.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+
+    binder = jsonl_pipeline.SqliteRowBinder(dialect)
+
+    for row in rows:
+        expected = tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, (row[c.name] for c in columns), strict=True)
+        )
+        assert binder(row) == expected
+    with pytest.raises(ValueError, match="naive"):
+        binder({**rows[0], "started_at": datetime(2024, 1, 1)})
+
+
+def test_big_sqlite_files_use_the_worker_and_small_or_postgresql_ones_do_not(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write_lines(tmp_path / "some.jsonl", _varied_lines(40))
+    on_sqlite = store.engine.dialect.name == "sqlite"
+
+    assert not jsonl_pipeline.worker_would_help(store, path)
+    monkeypatch.setattr(jsonl_pipeline, "PIPELINE_MIN_BYTES", path.stat().st_size)
+    assert jsonl_pipeline.worker_would_help(store, path) == on_sqlite
+    assert not jsonl_pipeline.worker_would_help(store, tmp_path / "missing.jsonl")
+
+    calls: list[Path] = []
+    real_merge_in_worker = jsonl.merge_in_worker
+
+    def counting_merge_in_worker(*args: Any) -> ImportSummary:
+        calls.append(args[1])
+        return real_merge_in_worker(*args)
+
+    monkeypatch.setattr(jsonl, "merge_in_worker", counting_merge_in_worker)
+    assert import_jsonl(store, path) == ImportSummary(4, 40, 2)
+    assert calls == ([path] if on_sqlite else [])
+
+
+def test_a_bad_line_deep_in_a_big_file_exits_2_writes_nothing_and_stops_the_worker(
+    store_url_factory: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_BATCH_LINES", 50)
+    monkeypatch.setattr(jsonl_pipeline, "PIPELINE_MIN_BYTES", 0)
+    lines = _varied_lines(2000)
+    lines[1899] = {**MINIMAL_LINE, "input_tokens": -3}
+    path = _write_lines(tmp_path / "big.jsonl", lines)
+    url = store_url_factory()
+    children_before = _child_pids()
+
+    result = CliRunner().invoke(app, ["import", str(path), "--store", url])
+
+    assert result.exit_code == 2, result.output
+    message = "input_tokens: Input should be greater than or equal to 0"
+    assert result.stderr == f"routelens: error: {path}:1900: {message}\n"
+    assert _child_pids() == children_before
+    with open_store(url) as reopened:
+        assert reopened.list_runs() == []
+        assert _stored_rows(reopened)["attempts"] == []
+
+
+def _endless_batches(path: Path) -> Iterator[MergeBatch]:
+    """A batch source that never ends, to interrupt the main process while it imports."""
+    [batch] = jsonl._merge_batches(path)
+    yield batch
+    while True:
+        yield MergeBatch((), batch.attempts)
+
+
+def _batches_then_death(path: Path) -> Iterator[MergeBatch]:
+    """A batch source whose process dies after one batch, as if killed."""
+    yield from jsonl._merge_batches(path)
+    os._exit(3)
+
+
+def test_ctrl_c_rolls_back_and_stops_the_worker(
+    sqlite_store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    store = sqlite_store_factory()
+    path = _write_lines(tmp_path / "some.jsonl", _varied_lines(30))
+    children_before = _child_pids()
+    previous = signal.signal(signal.SIGALRM, signal.default_int_handler)  # raises Ctrl-C's error
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            jsonl_pipeline.merge_in_worker(store, path, _endless_batches)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert _child_pids() == children_before
+    assert _stored_rows(store) == {"runs": [], "attempts": []}
+
+
+def test_a_worker_that_dies_is_an_error_and_writes_nothing(
+    sqlite_store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    store = sqlite_store_factory()
+    path = _write_lines(tmp_path / "some.jsonl", _varied_lines(30))
+
+    with pytest.raises(RuntimeError, match="stopped before the end of the file"):
+        jsonl_pipeline.merge_in_worker(store, path, _batches_then_death)
+
+    assert _stored_rows(store) == {"runs": [], "attempts": []}
+
+
+def test_bound_rows_merge_into_sqlite_only(store: Store, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "one.jsonl", [MINIMAL_LINE])
+    [batch] = jsonl._merge_batches(path)
+    bound = [jsonl_pipeline.SqliteRowBinder(store.engine.dialect)(row) for row in batch.attempts]
+    if store.engine.dialect.name == "sqlite":
+        assert store.merge_batches([MergeBatch(batch.runs, (), bound)]) == ImportSummary(1, 1, 0)
+    else:
+        with pytest.raises(ValueError, match="only be merged into SQLite"):
+            store.merge_batches([MergeBatch(batch.runs, (), bound)])
+        assert store.list_runs() == []

@@ -2,7 +2,7 @@
 
 A case's attempts are grouped by what they ran under: the case id, its input text, the run's
 skills hash, router and model. The store aggregates each group in SQL (decided attempts,
-passes, errors, and flips: outcome changes in time order; see `commands/flaky.py`);
+passes, errors, and flips: outcome changes in time order; see `store/flaky_history.py`);
 `classify_flaky` turns those aggregates into pass rates, Wilson intervals, flip rates, a
 stability score and a class.
 The rules are explained in docs/flaky.md.

@@ -30,10 +30,11 @@ from routelens.commands.common import (
     parse_labels,
 )
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.flaky import case_key_columns, key_dict
+from routelens.commands.flaky import key_dict
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.store import Verdict, schema
+from routelens.store.flaky_history import case_key_columns
 from routelens.store.reads import attempts_select
 
 

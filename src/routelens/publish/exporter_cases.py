@@ -17,7 +17,6 @@ from sqlalchemy import Select, func, literal_column, select
 
 from routelens.analytics.flaky import FlakyCase, classify_flaky
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.flaky import read_flaky_aggregates
 from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import (
     WINDOW_LENGTHS,
@@ -28,6 +27,7 @@ from routelens.publish.exporter_support import (
     started_within,
 )
 from routelens.store import Verdict, schema
+from routelens.store.flaky_history import read_flaky_aggregates
 
 PERCENTILE = 95
 """The per-case latency percentile, as an integer percent (exact rank arithmetic in SQL)."""

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, V
 
 from routelens.errors import InputError
 from routelens.routers.base import RetryEvent
+from routelens.store.jsonl_pipeline import merge_in_worker, worker_would_help
 from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
 from routelens.store.sqlstore import ImportSummary, MergeBatch, Store
 from routelens.suite.hashing import input_hash
@@ -244,8 +245,11 @@ def import_jsonl(store: Store, path: Path) -> ImportSummary:
 
     The file is read in batches, all written in one transaction that a bad line rolls back,
     so a bad line writes nothing: it raises an InputError naming the file, the line and the
-    field.
+    field. A big file going into SQLite is validated in a worker process while this one
+    writes (see `jsonl_pipeline`); the outcome is the same.
     """
+    if worker_would_help(store, path):
+        return merge_in_worker(store, path, _merge_batches)
     return store.merge_batches(_merge_batches(path))
 
 
@@ -356,6 +360,8 @@ def _in_utc(path: Path, line_number: int, name: str, moment: datetime) -> dateti
 def _unstorable(value: object) -> str | None:
     # PostgreSQL text and json cannot hold NUL, nor json a NaN; refuse them on every backend
     # so a file imports the same everywhere.
+    if value is None or type(value) is int or type(value) is bool:
+        return None  # the common settings values, answered before the isinstance chain
     if isinstance(value, str):
         return "contains a NUL character" if "\x00" in value else None
     if isinstance(value, float):

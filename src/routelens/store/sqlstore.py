@@ -63,6 +63,9 @@ class MergeBatch:
 
     runs: Sequence[RunRecord]
     attempts: Sequence[Mapping[str, Any]]
+    bound_attempts: Sequence[tuple[Any, ...]] = ()
+    """SQLite only: attempt rows already through the bind processors, as tuples in
+    `SQLITE_ATTEMPT_COLUMNS` order (a worker process can build them off the writing core)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,11 @@ class Store:
                 if batch.attempts:
                     added += insert_new_attempts(batch.attempts)
                     offered += len(batch.attempts)
+                if batch.bound_attempts:
+                    if not isinstance(insert_new_attempts, _SqliteAttemptInserter):
+                        raise ValueError("bound attempt rows can only be merged into SQLite")
+                    added += insert_new_attempts.insert_bound(batch.bound_attempts)
+                    offered += len(batch.bound_attempts)
         return ImportSummary(created, added, offered - added)
 
     def set_run_status(
@@ -370,6 +378,10 @@ class Store:
         return sqlite.insert(table)
 
 
+SQLITE_ATTEMPT_COLUMNS = tuple(c.name for c in schema.attempts.columns if c.name != "attempt_id")
+"""The attempt columns, in the order of `MergeBatch.bound_attempts` tuples."""
+
+
 class _SqliteAttemptInserter:
     """Attempt rows through one prepared `executemany`, skipping SQLAlchemy's per-row work.
 
@@ -383,7 +395,7 @@ class _SqliteAttemptInserter:
     def __init__(self, connection: Connection) -> None:
         dialect = connection.dialect
         table = schema.attempts
-        columns = [c for c in table.columns if c.name != "attempt_id"]
+        columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
         quote = dialect.identifier_preparer.quote
         self._sql = (
             f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
@@ -406,6 +418,10 @@ class _SqliteAttemptInserter:
             for position, processor in processors:
                 values[position] = processor(values[position])
             parameters.append(tuple(values))
+        return self.insert_bound(parameters)
+
+    def insert_bound(self, parameters: Sequence[tuple[Any, ...]]) -> int:
+        """Insert rows already bound, in `SQLITE_ATTEMPT_COLUMNS` order; returns rows added."""
         before = self._total_changes()
         self._connection.exec_driver_sql(self._sql, parameters)
         return self._total_changes() - before

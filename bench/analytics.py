@@ -9,7 +9,8 @@ columns, same indexes and unique key, same pragmas) in one transaction, in the s
 the same disk. Target: routelens imports at least 0.5 of the baseline's rows per second.
 A file this big is validated in a worker process while the main one inserts
 (`store/jsonl_pipeline.py`), so routelens uses both cores and the baseline one: the load
-average, printed before the import, says how much of the second core was really free.
+average, printed before and after the import, says how much of the second core was really
+free, and the CPU time per line of each process says which one set the pace.
 
 Part 2. Each analytics command (`flaky`, `confusion`, `trend`, `cost`, `compare` of the two
 label-selected halves of the runs) runs once on that store through the CLI (typer's
@@ -255,6 +256,18 @@ def time_baseline(database: Path, shape: Shape, seed: int, now: datetime) -> flo
     return elapsed
 
 
+def cpu_per_line_us(
+    before: os.times_result, after: os.times_result, lines: int
+) -> tuple[float, float]:
+    """CPU µs a line (user + system) of this process, and of its finished child processes
+    (the import's worker, which it has joined), between two `os.times()`."""
+    main = after.user + after.system - before.user - before.system
+    children = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return main / lines * 1e6, children / lines * 1e6
+
+
 # Analytics -----------------------------------------------------------------------------
 
 COMMANDS: dict[str, list[list[str]]] = {
@@ -305,13 +318,15 @@ def main() -> None:
         baseline_s = time_baseline(Path(folder) / "baseline.sqlite", shape, args.seed, now)
         store_url = f"sqlite:///{Path(folder) / 'routelens.sqlite'}"
         with open_store(store_url) as store:
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), os.times()
             summary = import_jsonl(store, history)
-            import_s = time.perf_counter() - started
+            import_s, cpu_after = time.perf_counter() - started, os.times()
         assert summary.attempts_added == shape.attempts, summary
         ours, base = shape.attempts / import_s, shape.attempts / baseline_s
         print(f"baseline : raw sqlite3.executemany, {baseline_s:.1f} s, {base:,.0f} rows/s")
         print(f"routelens: import_jsonl, {import_s:.1f} s, {ours:,.0f} rows/s")
+        main_us, worker_us = cpu_per_line_us(cpu_before, cpu_after, shape.attempts)
+        print(f"routelens CPU per line: {main_us:.1f} µs here, {worker_us:.1f} µs in its worker")
         print("load average after the import: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         verdict = "met" if ours / base >= IMPORT_TARGET else "NOT met"
         print(f"ratio routelens/baseline: {ours / base:.2f} (target >= {IMPORT_TARGET}: {verdict})")

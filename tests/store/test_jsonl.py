@@ -261,6 +261,38 @@ def test_a_bad_line_after_written_batches_writes_nothing(
     assert store.list_runs() == []
 
 
+def test_settings_equal_to_checked_ones_are_trusted_and_others_are_checked(
+    store: Store, tmp_path: Path
+) -> None:
+    lines = [
+        _with_raw_value("settings", '{"x": [1e308, "a"]}'),
+        _with_raw_value("settings", '{"x": [1e308, "a"]}'),
+        _with_raw_value("settings", '{"x": [1e999, "a"]}'),  # the float overflows to infinity
+    ]
+    path = _write_lines(tmp_path / "settings.jsonl", [*lines[:2], MINIMAL_LINE, *lines])
+
+    with pytest.raises(InputError) as raised:
+        import_jsonl(store, path)
+
+    assert (raised.value.line, raised.value.field) == (6, "settings")
+    assert import_jsonl(store, _write_lines(tmp_path / "ok.jsonl", lines[:2])) == ImportSummary(
+        1, 1, 1
+    )
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(store: Store, tmp_path: Path) -> None:
+    text = "C:\\u0000\\dir"  # a backslash, then "u0000", as a Windows path might hold
+    path = _write_lines(tmp_path / "path.jsonl", [{**MINIMAL_LINE, "input": text}])
+
+    import_jsonl(store, path)
+
+    assert "\\u0000" in path.read_text()
+    assert [attempt.input for attempt in store.attempts("imported")] == [text]
+
+
+RUN_2 = {**MINIMAL_LINE, "run_id": "run-2"}
+
+
 def _with_raw_value(key: str, raw_json: str) -> str:
     """MINIMAL_LINE with `key` set to JSON text that json.dumps would not write."""
     others = json.dumps({k: v for k, v in MINIMAL_LINE.items() if k != key})
@@ -288,6 +320,11 @@ BAD_LINES: list[tuple[str, str | dict[str, Any], str | None]] = [
     ("NaN in settings", _with_raw_value("settings", '{"x": NaN}'), "settings"),
     ("infinite latency", _with_raw_value("latency_s", "Infinity"), "latency_s"),
     ("UTC overflow", {**MINIMAL_LINE, "started_at": "9999-12-31T23:00:00-05:00"}, "started_at"),
+    ("finish overflow", {**MINIMAL_LINE, "finished_at": "0001-01-01T00:30+01:00"}, "finished_at"),
+    ("NUL in a settings key", {**MINIMAL_LINE, "settings": {"a\u0000": 1}}, "settings"),
+    # a run's first line: its times are checked before the run is read from it
+    ("run start overflow", {**RUN_2, "run_started_at": "0001-01-01T00:00+00:01"}, "run_started_at"),
+    ("run end overflow", {**RUN_2, "run_finished_at": "9999-12-31T23:59-00:01"}, "run_finished_at"),
     ("latency overflow", {**MINIMAL_LINE, "latency_s": 1e15}, "latency_s"),
 ]
 
@@ -388,7 +425,8 @@ def _varied_lines(count: int) -> list[dict[str, Any] | str]:
             "labels": {"shard": str(index % 3), "note": "ünï\u2028code"},
             "settings": {"repeat": index % 4, "nested": {"x": [1, 2.5, None]}},
             "case_id": f"case-{index}",
-            "input": f"déplace TES-{index} ✓\r\n\t",
+            # some inputs longer than the worker's input-hash cache takes
+            "input": f"déplace TES-{index} ✓\r\n\t" * (1 if index % 11 else 40),
             "started_at": f"2024-05-0{1 + index % 9}T12:00:{index % 60:02d}.{index:06d}"
             + zones[index % 4],
             "latency_s": index % 5,  # an int is a valid float
@@ -408,6 +446,10 @@ def _varied_lines(count: int) -> list[dict[str, Any] | str]:
     lines[1] = {**MINIMAL_LINE, "run_id": "edges", "started_at": "0001-01-01T00:00:00Z"}
     lines[2] = {**MINIMAL_LINE, "run_id": "edges", "case_id": "late",
                 "started_at": "9999-12-31T23:59:59.999999+00:00", "latency_s": 0.0}  # fmt: skip
+    # in the first and last years, but within range once in UTC
+    lines[3] = {**MINIMAL_LINE, "run_id": "edges", "case_id": "near-edges",
+                "run_started_at": "0001-01-01T12:00:00+01:00",
+                "started_at": "9999-12-31T10:00:00.25-05:00", "latency_s": 3600.5}  # fmt: skip
     return [*lines, lines[10], lines[11]]
 
 
@@ -444,38 +486,41 @@ def test_the_worker_pipeline_stores_what_the_in_process_import_stores(
     children_before = _child_pids()
 
     expected = in_process.merge_batches(jsonl._merge_batches(path))
-    summary = jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._merge_batches)
+    summary = jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._bound_batches)
 
     assert (
         summary == expected == ImportSummary(runs_created=4, attempts_added=120, attempts_skipped=2)
     )
     assert _stored_rows(pipelined) == _stored_rows(in_process)
-    assert jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._merge_batches) == ImportSummary(
+    assert jsonl_pipeline.merge_in_worker(pipelined, path, jsonl._bound_batches) == ImportSummary(
         0, 0, 122
     )
     assert _child_pids() == children_before
 
 
-def test_the_row_binder_binds_as_the_column_types_do(
+def test_the_line_binder_binds_as_the_in_process_rows_and_column_types_do(
     sqlite_store_factory: StoreFactory, tmp_path: Path
 ) -> None:
     store = sqlite_store_factory()
     path = _write_lines(tmp_path / "varied.jsonl", _varied_lines(60))
-    rows = [row for batch in jsonl._merge_batches(path) for row in batch.attempts]
     dialect = store.engine.dialect
     columns = [schema.attempts.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
     processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    binder = jsonl_pipeline.SqliteLineBinder(dialect)
+    bound_count = 0
 
-    binder = jsonl_pipeline.SqliteRowBinder(dialect)
-
-    for row in rows:
+    for line_number, line in jsonl._validated_lines(path):
+        row = jsonl._attempt_row(path, line_number, line)
         expected = tuple(
             value if process is None else process(value)
             for process, value in zip(processors, (row[c.name] for c in columns), strict=True)
         )
-        assert binder(row) == expected
-    with pytest.raises(ValueError, match="naive"):
-        binder({**rows[0], "started_at": datetime(2024, 1, 1)})
+        bound = binder(line, *jsonl._attempt_times(path, line_number, line))
+        assert bound == expected
+        # equal is not enough: 1 == 1.0 == True, but SQLite stores them differently
+        assert [type(value) for value in bound] == [type(value) for value in expected]
+        bound_count += 1
+    assert bound_count == 62
 
 
 def test_big_sqlite_files_use_the_worker_and_small_or_postgresql_ones_do_not(
@@ -523,17 +568,19 @@ def test_a_bad_line_deep_in_a_big_file_exits_2_writes_nothing_and_stops_the_work
         assert _stored_rows(reopened)["attempts"] == []
 
 
-def _endless_batches(path: Path) -> Iterator[MergeBatch]:
+def _endless_batches(path: Path, binder: jsonl_pipeline.SqliteLineBinder) -> Iterator[MergeBatch]:
     """A batch source that never ends, to interrupt the main process while it imports."""
-    [batch] = jsonl._merge_batches(path)
+    [batch] = jsonl._bound_batches(path, binder)
     yield batch
     while True:
-        yield MergeBatch((), batch.attempts)
+        yield MergeBatch((), (), batch.bound_attempts)
 
 
-def _batches_then_death(path: Path) -> Iterator[MergeBatch]:
+def _batches_then_death(
+    path: Path, binder: jsonl_pipeline.SqliteLineBinder
+) -> Iterator[MergeBatch]:
     """A batch source whose process dies after one batch, as if killed."""
-    yield from jsonl._merge_batches(path)
+    yield from jsonl._bound_batches(path, binder)
     os._exit(3)
 
 
@@ -570,8 +617,8 @@ def test_a_worker_that_dies_is_an_error_and_writes_nothing(
 
 def test_bound_rows_merge_into_sqlite_only(store: Store, tmp_path: Path) -> None:
     path = _write_lines(tmp_path / "one.jsonl", [MINIMAL_LINE])
-    [batch] = jsonl._merge_batches(path)
-    bound = [jsonl_pipeline.SqliteRowBinder(store.engine.dialect)(row) for row in batch.attempts]
+    [batch] = jsonl._bound_batches(path, jsonl_pipeline.SqliteLineBinder(store.engine.dialect))
+    bound = batch.bound_attempts
     if store.engine.dialect.name == "sqlite":
         assert store.merge_batches([MergeBatch(batch.runs, (), bound)]) == ImportSummary(1, 1, 0)
     else:

@@ -3,37 +3,45 @@ the lines and binds their rows, while this process only inserts them.
 
 Strict validation and binding cost more per line than SQLite's insert itself, so on one
 core they, not the database, set the pace. A forked worker runs `batches` (the same
-validation the in-process import runs) and sends each batch through a pipe as plain
-tuples, ready for the store's prepared `executemany`. Everything is still written in the
-store's one transaction: the worker's first bad line ends it, and nothing is written.
+validation the in-process import runs, binding each line with `SqliteLineBinder`) and sends
+each batch through a pipe as plain tuples, ready for the store's prepared `executemany`.
+Everything is still written in the store's one transaction: the worker's first bad line
+ends it, and nothing is written.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import multiprocessing
 import signal
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import JSON, Dialect
+from sqlalchemy import Dialect, Double
 
 from routelens.errors import InputError
 from routelens.store import schema
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import SQLITE_ATTEMPT_COLUMNS, ImportSummary, MergeBatch, Store
+from routelens.suite.hashing import input_hash
 
-__all__ = ["PIPELINE_MIN_BYTES", "SqliteRowBinder", "merge_in_worker", "worker_would_help"]
+if TYPE_CHECKING:  # jsonl imports this module
+    from routelens.store.jsonl import AttemptLine
+
+__all__ = ["PIPELINE_MIN_BYTES", "SqliteLineBinder", "merge_in_worker", "worker_would_help"]
 
 PIPELINE_MIN_BYTES = 4 * 2**20
 """Files at least this big (about 3,000 exported lines) are validated in a worker process."""
 
-BatchSource = Callable[[Path], Iterable[MergeBatch]]
-"""Reads a file into validated batches of runs and attempt rows, raising InputError."""
+BatchSource = Callable[[Path, "SqliteLineBinder"], Iterable[MergeBatch]]
+"""Reads a file into validated batches of runs and attempts bound with the binder it is
+given (`MergeBatch.bound_attempts`), raising InputError."""
 
 # Once a batch source has failed or been interrupted, the worker gets this long to leave.
 _WORKER_EXIT_TIMEOUT_S = 5.0
@@ -56,52 +64,96 @@ def worker_would_help(store: Store, path: Path) -> bool:
         return False  # the in-process import reports the file as unreadable
 
 
-class SqliteRowBinder:
-    """Turns an attempt row (`schema.attempt_to_row`'s form) into a SQLite parameter tuple.
+class SqliteLineBinder:
+    """Turns a validated attempt line straight into the parameter tuple SQLite stores.
 
-    The tuple holds exactly what the column types' own bind processors make, in
-    `SQLITE_ATTEMPT_COLUMNS` order; timestamps and empty retry logs take a shortcut that
-    gives the same text in well under half the time (tests compare the two).
+    The tuple holds exactly what the in-process import stores: its row, through the column
+    types' own bind processors, in `SQLITE_ATTEMPT_COLUMNS` order (tests compare the two).
+    No row dict is built and no processor runs per column: the line's fields go in as they
+    are, except the few this class converts itself; float columns go in as they are too,
+    since strict validation already made them floats (what Double's processor makes).
     """
 
     def __init__(self, dialect: Dialect) -> None:
         """Bind for `dialect`, the store's SQLite dialect."""
-        self._values_in_order = itemgetter(*SQLITE_ATTEMPT_COLUMNS)
-        self._converters: list[tuple[int, Callable[[Any], Any]]] = []
-        for position, name in enumerate(SQLITE_ATTEMPT_COLUMNS):
-            column_type = schema.attempts.c[name].type
-            processor: Callable[[Any], Any] | None = column_type.dialect_impl(
-                dialect
-            ).bind_processor(dialect)
-            if isinstance(column_type, schema.UTCDateTime):
-                processor = _naive_utc_text
-            elif isinstance(column_type, JSON) and processor is not None:
-                processor = _empty_list_shortcut(processor)
-            if processor is not None:
-                self._converters.append((position, processor))
+        processors = {
+            name: schema.attempts.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in SQLITE_ATTEMPT_COLUMNS
+        }
+        # The line's own field, as it is, for every column without a processor but floats.
+        plain = [
+            name
+            for name in SQLITE_ATTEMPT_COLUMNS
+            if name not in _CONVERTED_COLUMNS
+            and (processors[name] is None or isinstance(schema.attempts.c[name].type, Double))
+        ]
+        order = [*plain, *_CONVERTED_COLUMNS]
+        if sorted(order) != sorted(SQLITE_ATTEMPT_COLUMNS):  # the schema changed under us
+            raise ValueError(f"cannot bind the attempt columns {SQLITE_ATTEMPT_COLUMNS}")
+        self._plain_values = itemgetter(*plain)
+        self._in_column_order = itemgetter(*(order.index(n) for n in SQLITE_ATTEMPT_COLUMNS))
+        boolean = _required(processors["asked_clarification"])
+        self._booleans = {True: boolean(True), False: boolean(False)}
+        self._retry_log_json = _required(processors["retry_log"])
+        self._empty_retry_log = self._retry_log_json([])
 
-    def __call__(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The parameter tuple for one row."""
-        values = list(self._values_in_order(row))
-        for position, convert in self._converters:
-            values[position] = convert(values[position])
-        return tuple(values)
+    def __call__(
+        self, line: AttemptLine, started_at: datetime, finished_at: datetime
+    ) -> tuple[Any, ...]:
+        """The parameter tuple for `line`, whose attempt ran from `started_at` to `finished_at`.
+
+        The times are aware, in any zone: the line's own, or a finish computed from the
+        latency (`jsonl` has checked that they stay in range in UTC).
+        """
+        retry_log, text = line.retry_log, line.input
+        converted = (  # in _CONVERTED_COLUMNS order
+            str(line.verdict),
+            self._booleans[line.asked_clarification],
+            _naive_utc_text(started_at),
+            _naive_utc_text(finished_at),
+            self._retry_log_json(
+                [
+                    {"error_type": e.error_type, "http_status": e.http_status, "wait_s": e.wait_s}
+                    for e in retry_log
+                ]
+            )
+            if retry_log
+            else self._empty_retry_log,
+            _cached_input_hash(text) if len(text) <= _CACHED_INPUT_MAX_CHARS else input_hash(text),
+        )
+        bound: tuple[Any, ...] = self._in_column_order(
+            self._plain_values(line.__dict__) + converted
+        )
+        return bound
 
 
-def _naive_utc_text(moment: datetime | None) -> str | None:
+_CONVERTED_COLUMNS = (
+    "verdict",
+    "asked_clarification",
+    "started_at",
+    "finished_at",
+    "retry_log",
+    "input_hash",
+)
+# Lines repeat their inputs (each run of a suite asks the same cases), and a lookup costs a
+# sixth of the hash; short inputs only, so that the cache stays under about 20 MB.
+_cached_input_hash = functools.lru_cache(maxsize=2**15)(input_hash)
+_CACHED_INPUT_MAX_CHARS = 512
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_UTC_EPOCH = _NAIVE_EPOCH.replace(tzinfo=UTC)
+
+
+def _naive_utc_text(moment: datetime) -> str:
     # What UTCDateTime then SQLite's DATETIME make: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff".
-    if moment is None:
-        return None
-    if moment.tzinfo is UTC:  # as the import makes them: skip the conversion, drop "+00:00"
-        return moment.isoformat(" ", "microseconds")[:-6]
-    if moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment.isoformat()} cannot be stored; add a tzinfo")
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    # Subtracting an aware datetime applies its offset as astimezone(UTC) does, and a naive
+    # datetime plus the difference is the naive UTC time, without replace()'s cost.
+    return (_NAIVE_EPOCH + (moment - _UTC_EPOCH)).isoformat(" ", "microseconds")
 
 
-def _empty_list_shortcut(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    empty = processor([])
-    return lambda value: empty if isinstance(value, list) and not value else processor(value)
+def _required(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if processor is None:
+        raise ValueError("expected a bind processor for this SQLite column")
+    return processor
 
 
 class _Batch(NamedTuple):
@@ -122,14 +174,14 @@ class _Finished(NamedTuple):
 
 
 def merge_in_worker(store: Store, path: Path, batches: BatchSource) -> ImportSummary:
-    """`store.merge_batches(batches(path))`, with `batches` and row binding in a worker.
+    """`store.merge_batches(batches(path, binder))`, with `batches` run in a worker.
 
     Raises the InputError of the first bad line (nothing written); on any failure or
     interruption (Ctrl-C) the worker is stopped before this returns.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    binder = SqliteRowBinder(store.engine.dialect)
+    binder = SqliteLineBinder(store.engine.dialect)
     worker = context.Process(
         target=_produce,
         args=(batches, path, binder, sender, receiver),
@@ -178,20 +230,24 @@ def _stop(worker: BaseProcess, finished: bool) -> None:
 def _produce(
     batches: BatchSource,
     path: Path,
-    binder: SqliteRowBinder,
+    binder: SqliteLineBinder,
     sender: Connection,
     receiver: Connection,
 ) -> None:
     """The worker: validate, bind and send every batch, then `_Finished` or `_Rejected`."""
     # Ctrl-C reaches the whole process group; the main process stops the worker itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Nothing this process inherited becomes garbage here: keep the collector off it.
+    gc.freeze()
     # The forked copy of the reading end would keep the pipe open after the main process
     # died, and a send would then block forever instead of failing.
     receiver.close()
     try:
         try:
-            for batch in batches(path):
-                sender.send(_Batch(batch.runs, [binder(row) for row in batch.attempts]))
+            for batch in batches(path, binder):
+                if batch.attempts:
+                    raise ValueError("the import worker sends bound attempt rows only")
+                sender.send(_Batch(batch.runs, list(batch.bound_attempts)))
         except InputError as error:
             sender.send(_Rejected(error.source, error.message, error.line, error.field))
         else:

@@ -5,6 +5,8 @@ older run moved back nine days through `export` / `import` (so week-over-week an
 windows both have data), an `anthropic` run through the real SDK against the loopback API
 with rate-limit, overload and server errors scripted in (retries, tokens, cost, an error), an
 experiment run to its conclusion, and SKILL.md change events scanned from a git repository.
+The offline runs also give the disambiguation panels their data: the local router asks on
+four of the example's disambiguation cases, naming some of their `disambiguation_options`.
 """
 
 from __future__ import annotations

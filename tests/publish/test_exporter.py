@@ -182,6 +182,66 @@ def test_disambiguation_clarification_rate(store: Store, store_url: str) -> None
     )
 
 
+def _clarification_store(store: Store) -> None:
+    """Disambiguation attempts whose questions named 1/2, 1/3 and all options, and noise."""
+    add_run(store, make_run())
+    hour_ago, two_days_ago = NOW - timedelta(hours=1), NOW - timedelta(days=2)
+    ask = {"category": "disambiguation", "expected": None, "asked_clarification": True}
+    store.record_attempts(
+        [
+            attempt("d1", Verdict.PASS, hour_ago, options_score=0.5, **ask),
+            attempt("d1", Verdict.PASS, two_days_ago, options_score=1.0, repeat_index=1, **ask),
+            attempt("d2", Verdict.PASS, hour_ago, options_score=1 / 3, **ask),
+            attempt("d3", Verdict.PASS, two_days_ago, options_score=1.0, **ask),
+            # not counted: no options to name, a routed answer, another category, too old
+            attempt("d4", Verdict.PASS, hour_ago, **ask),
+            attempt("d5", Verdict.FAIL, hour_ago, category="disambiguation", options_score=0.0),
+            attempt(
+                "e1",
+                Verdict.PASS,
+                hour_ago,
+                expected=None,
+                options_score=0.0,
+                asked_clarification=True,
+            ),
+            attempt("d6", Verdict.PASS, NOW - timedelta(days=8), options_score=0.0, **ask),
+        ]
+    )
+
+
+def test_clarification_options_named_mean_per_window_and_case(store: Store, store_url: str) -> None:
+    _clarification_store(store)
+    result = scrape(store_url)
+    named = c.CLARIFICATION_OPTIONS_NAMED.name
+    assert result.value(named, window="1d") == pytest.approx((0.5 + 1 / 3) / 2)
+    assert result.value(named, window="7d") == pytest.approx((0.5 + 1.0 + 1 / 3 + 1.0) / 4)
+    per_case = c.CASE_CLARIFICATION_OPTIONS_NAMED.name
+    by_case = {s.labels[c.LABEL_CASE_ID]: s.value for s in result.samples(per_case)}
+    assert by_case == {"d1": pytest.approx(0.75), "d2": pytest.approx(1 / 3), "d3": 1.0}
+
+
+def test_clarification_options_named_is_absent_without_scored_questions(
+    store: Store, store_url: str
+) -> None:
+    add_run(store, make_run())
+    ask = {"category": "disambiguation", "expected": None, "asked_clarification": True}
+    store.record_attempts([attempt("d4", Verdict.PASS, NOW - timedelta(hours=1), **ask)])
+    result = scrape(store_url)
+    assert result.samples(c.CLARIFICATION_OPTIONS_NAMED.name) == []
+    assert result.samples(c.CASE_CLARIFICATION_OPTIONS_NAMED.name) == []
+    assert result.value(c.CLARIFICATION_RATE.name, window="1d") == 1.0
+
+
+def test_per_case_options_named_follows_max_case_labels(store: Store, store_url: str) -> None:
+    _clarification_store(store)
+    # the 7-day window holds d1, d2, d3, d4, d5 and e1: six distinct cases
+    at_limit = scrape(store_url, RoutelensConfig(max_case_labels=6))
+    assert len(at_limit.samples(c.CASE_CLARIFICATION_OPTIONS_NAMED.name)) == 3
+    over = scrape(store_url, RoutelensConfig(max_case_labels=5))
+    assert over.samples(c.CASE_CLARIFICATION_OPTIONS_NAMED.name) == []
+    assert len(over.samples(c.CLARIFICATION_OPTIONS_NAMED.name)) == 2  # not per case: kept
+
+
 def _flaky_store(store: Store) -> None:
     """Three cases over the week: always passes, alternates 10 times, and one attempt."""
     add_run(store, make_run())

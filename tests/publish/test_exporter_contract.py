@@ -113,6 +113,7 @@ def populate(store: Store) -> None:
             category="disambiguation",
             expected=None,
             asked_clarification=True,
+            options_score=0.5,
         ),
         attempt("c1", Verdict.FAIL, hour_ago, repeat_index=2, expected_skill_hash=HASH_B),
         attempt("c1", Verdict.PASS, NOW - timedelta(days=10), repeat_index=3),  # previous week

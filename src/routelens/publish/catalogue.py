@@ -181,6 +181,20 @@ DISAMBIGUATION_ATTEMPTS: Final = MetricSpec(
     "Attempts on disambiguation cases in the window, by outcome.",
     (LABEL_WINDOW, LABEL_OUTCOME),
 )
+CLARIFICATION_OPTIONS_NAMED: Final = MetricSpec(
+    "routelens_window_clarification_options_named_ratio",
+    "gauge",
+    "Mean share of a disambiguation case's `disambiguation_options` that the router's "
+    "clarifying questions in the window named (scored attempts in which it asked).",
+    (LABEL_WINDOW,),
+)
+CASE_CLARIFICATION_OPTIONS_NAMED: Final = MetricSpec(
+    "routelens_case_clarification_options_named_ratio",
+    "gauge",
+    "Mean share of its `disambiguation_options` each disambiguation case's clarifying "
+    "questions named over the last 7 days (same case-label limit).",
+    (LABEL_CASE_ID,),
+)
 RELEASE_ACCURACY: Final = MetricSpec(
     "routelens_release_accuracy_ratio",
     "gauge",
@@ -406,6 +420,8 @@ EXPORTED_METRICS: Final[tuple[MetricSpec, ...]] = (
     CONFUSION,
     CLARIFICATION_RATE,
     DISAMBIGUATION_ATTEMPTS,
+    CLARIFICATION_OPTIONS_NAMED,
+    CASE_CLARIFICATION_OPTIONS_NAMED,
     RELEASE_ACCURACY,
     SKILLS,
     SKILL_CASES,

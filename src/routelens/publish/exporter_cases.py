@@ -3,7 +3,8 @@
 The classes are exactly `routelens flaky`'s (the same SQL aggregate and `classify_flaky`):
 one class per case condition (case, input, skills hash, router, model). The per-case series
 carry only `case_id`, so a case seen under several conditions shows its most concerning one
-(flaky first, then the least stable, as `routelens flaky` orders them). They exist only
+(flaky first, then the least stable, as `routelens flaky` orders them). The mean options-named
+score of each disambiguation case's clarifying questions is per case too. They exist only
 while the window holds at most `max_case_labels` distinct cases, to bound label cardinality.
 """
 
@@ -24,6 +25,7 @@ from routelens.publish.exporter_support import (
     ScrapeContext,
     add_sample,
     ensure,
+    scored_clarification,
     started_within,
 )
 from routelens.store import Verdict, schema
@@ -34,7 +36,8 @@ PERCENTILE = 95
 
 
 def case_families(context: ScrapeContext) -> Families:
-    """`routelens_cases{class}` always; stability, pass rate and p95 latency per case if few."""
+    """`routelens_cases{class}` always; per case (if few): stability, pass rate, p95 latency
+    and the options-named mean."""
     week = AttemptFilter(window=WINDOW_LENGTHS[c.WINDOW_WEEK], now=context.now)
     cases = classify_flaky(read_flaky_aggregates(context.connection, week))
     counts = Counter(str(case.flaky_class) for case in cases)
@@ -44,7 +47,13 @@ def case_families(context: ScrapeContext) -> Families:
     shown: dict[str, FlakyCase] = {}
     for case in cases:  # classify_flaky orders the most concerning condition first
         shown.setdefault(case.key.case_id, case)
-    ensure(families, c.CASE_STABILITY, c.CASE_PASS_RATE, c.CASE_LATENCY_P95)
+    ensure(
+        families,
+        c.CASE_STABILITY,
+        c.CASE_PASS_RATE,
+        c.CASE_LATENCY_P95,
+        c.CASE_CLARIFICATION_OPTIONS_NAMED,
+    )
     if len(shown) > context.config.max_case_labels:
         return families
     rows: Iterable[Any] = context.connection.execute(_categories_query(context))
@@ -60,7 +69,22 @@ def case_families(context: ScrapeContext) -> Families:
     for case_id, p95 in read_case_latency_p95(context).items():
         category = str(categories.get(case_id, c.NO_SKILL))
         add_sample(families, c.CASE_LATENCY_P95, p95, case_id=case_id, category=category)
+    for case_id, mean in read_case_options_named(context).items():
+        add_sample(families, c.CASE_CLARIFICATION_OPTIONS_NAMED, mean, case_id=case_id)
     return families
+
+
+def read_case_options_named(context: ScrapeContext) -> dict[str, float]:
+    """Mean options-named score per disambiguation case over the last 7 days (cases whose
+    clarifying questions were scored only)."""
+    attempts = schema.attempts.c
+    query = (
+        select(attempts.case_id, func.avg(attempts.options_score))
+        .where(started_within(context, context.since(c.WINDOW_WEEK)), scored_clarification())
+        .group_by(attempts.case_id)
+    )
+    rows: Iterable[Any] = context.connection.execute(query)
+    return {str(case_id): float(mean) for case_id, mean in rows}
 
 
 def _categories_query(context: ScrapeContext) -> Select[Any]:

@@ -20,7 +20,7 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
-from sqlalchemy import ColumnElement, Connection, Float, case, func
+from sqlalchemy import ColumnElement, Connection, Float, case, func, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,6 +29,7 @@ from routelens.config import RoutelensConfig
 from routelens.publish import catalogue
 from routelens.publish.catalogue import MetricSpec
 from routelens.store import Store, schema
+from routelens.suite.models import Category
 
 SHORT_HASH_LENGTH = 12
 """Hashes in labels are shortened to this many characters (as `skill_version` documents)."""
@@ -91,6 +92,17 @@ def started_within(context: ScrapeContext, since: datetime) -> ColumnElement[boo
     """The attempt started at or after `since` and not after now."""
     started = schema.attempts.c.started_at
     return (started >= since) & (started <= context.now)
+
+
+def scored_clarification() -> ColumnElement[bool]:
+    """A disambiguation attempt in which the router asked, its question's options scored."""
+    attempts = schema.attempts.c
+    return (
+        (attempts.category == Category.DISAMBIGUATION.value)
+        & (attempts.asked_clarification == true())
+        & attempts.actual_skill.is_(None)
+        & attempts.options_score.is_not(None)
+    )
 
 
 def short_hash(value: str | None) -> str:

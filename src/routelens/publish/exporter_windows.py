@@ -3,7 +3,8 @@
 One GROUP BY over the last 7 days (router, model, expected skill and its hash, category,
 skills hash, verdict) sums attempts, retries, cost and tokens for both windows at once; the
 families below are small sums over those groups. Confusion and clarification come from a
-second GROUP BY, the previous week's accuracy from a third.
+second GROUP BY, the previous week's accuracy from a third, and the mean options-named score
+of the clarifying questions from a fourth.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from routelens.analytics.summary import CLARIFIED_LABEL, NO_ROUTE_LABEL
 from routelens.analytics.trend import VerdictCounts, accuracy_delta
@@ -28,6 +29,7 @@ from routelens.publish.exporter_support import (
     ensure,
     label_or_none,
     ratio,
+    scored_clarification,
     short_hash,
     started_within,
     sum_if,
@@ -147,6 +149,7 @@ def window_families(context: ScrapeContext) -> Families:
     delta = accuracy_delta(accuracies[c.WINDOW_WEEK], previous)
     add_sample(families, c.ACCURACY_WEEK_OVER_WEEK_DELTA, delta)
     families.update(confusion_families(context))
+    families.update(clarification_options_families(context))
     return ensure(
         families,
         c.WINDOW_ATTEMPTS,
@@ -261,4 +264,23 @@ def confusion_families(context: ScrapeContext) -> Families:
         add_sample(
             families, c.CLARIFICATION_RATE, ratio(asked[window], decided[window]), window=window
         )
+    return families
+
+
+def clarification_options_families(context: ScrapeContext) -> Families:
+    """Mean options-named score of the clarifying questions on disambiguation cases, per window.
+
+    Only attempts in which the router asked and whose question was scored count (the score is
+    NULL when the case lists no `disambiguation_options`); absent when there are none.
+    """
+    score = schema.attempts.c.options_score
+    in_day = schema.attempts.c.started_at >= context.since(c.WINDOW_DAY)
+    query = select(func.avg(case((in_day, score))), func.avg(score)).where(
+        started_within(context, context.since(c.WINDOW_WEEK)), scored_clarification()
+    )
+    day, week = context.connection.execute(query).one()
+    families: Families = {}
+    for window, mean in ((c.WINDOW_DAY, day), (c.WINDOW_WEEK, week)):
+        value = None if mean is None else float(mean)
+        add_sample(families, c.CLARIFICATION_OPTIONS_NAMED, value, window=window)
     return families

@@ -37,6 +37,8 @@ REQUIRED_PANELS = {
         "Stability by Case",
         "Clarification Rate (7d)",
         "Disambiguation Attempts by Outcome (7d)",
+        "Options Named in Clarifications (7d)",
+        "Clarifications Missing Options",
         "Failures by Category (7d)",
         "Confusion Pairs (7d)",
         "Slowest Cases (p95)",
@@ -91,6 +93,24 @@ def test_qa_disambiguation_row_shows_clarification_and_outcomes(documents: Docum
     in_row = panels_in_row(documents["routing-qa-engineer"], "Disambiguation")
     assert "Clarification Rate (7d)" in in_row
     assert "Disambiguation Attempts by Outcome (7d)" in in_row
+
+
+def test_qa_disambiguation_row_shows_the_options_clarifications_name(
+    documents: Documents,
+) -> None:
+    qa = documents["routing-qa-engineer"]
+    in_row = panels_in_row(qa, "Disambiguation")
+    assert in_row[-2:] == ["Options Named in Clarifications (7d)", "Clarifications Missing Options"]
+    named = panel(qa, "Options Named in Clarifications (7d)")
+    assert exprs(named) == [f'{c.CLARIFICATION_OPTIONS_NAMED.name}{{window="7d"}}']
+    assert named["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    missing = panel(qa, "Clarifications Missing Options")
+    (query,) = exprs(missing)
+    assert query == f"bottomk(10, {c.CASE_CLARIFICATION_OPTIONS_NAMED.name} < 1)"
+    assert missing["targets"][0]["instant"] is True
+    # lowest share first, in the column the value is renamed to
+    rename = missing["transformations"][0]["options"]["renameByName"]
+    assert missing["options"]["sortBy"] == [{"displayName": rename["Value"], "desc": False}]
 
 
 def test_flaky_tests_table_uses_the_rule_and_stability(documents: Documents) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from grafana_foundation_sdk.builders import common
+
 from routelens.config import RoutelensConfig
 from routelens.publish import catalogue as c
 from routelens.publish.grafana import panels as p
@@ -15,6 +17,9 @@ CATEGORY_VARIABLE: Final = "category"
 TOP_CASES: Final = 10
 # A stability score (0-100) under 50 means a coin flip is not ruled out; 80+ is predictable.
 STABILITY_STEPS: Final = ((50.0, p.YELLOW), (80.0, p.GREEN))
+# Share of a case's options its clarifying questions name: under half leaves the user guessing.
+OPTIONS_NAMED_STEPS: Final = ((0.5, p.YELLOW), (1.0, p.GREEN))
+OPTIONS_NAMED_COLUMN: Final = "Options named (7d)"
 
 
 def _attempts(window: str, labels: Mapping[str, str] | None = None) -> str:
@@ -112,7 +117,50 @@ def _disambiguation_panels() -> list[p.PanelBuilder]:
         [p.target(c.CLARIFICATION_RATE.name, p.legend(c.LABEL_WINDOW))],
         p.UNIT_RATIO,
     )
-    return [rate, outcomes, over_time]
+    return [rate, outcomes, over_time, *_options_named_panels()]
+
+
+def _options_named_panels() -> list[p.PanelBuilder]:
+    """Whether clarifying questions name the skills the case lists as its options."""
+    named = (
+        p.stat_panel(
+            "Options Named in Clarifications (7d)",
+            [p.target(p.series(c.CLARIFICATION_OPTIONS_NAMED, {c.LABEL_WINDOW: c.WINDOW_WEEK}))],
+            p.UNIT_RATIO,
+            width=6,
+            height=8,
+        )
+        .description(
+            "Mean share of a disambiguation case's `disambiguation_options` that the "
+            "router's clarifying questions named."
+        )
+        .thresholds(p.thresholds(p.RED, OPTIONS_NAMED_STEPS))
+    )
+    per_case = c.CASE_CLARIFICATION_OPTIONS_NAMED.name
+    missing = (
+        p.table_panel(
+            "Clarifications Missing Options",
+            [
+                p.target(
+                    f"bottomk({TOP_CASES}, {per_case} < 1)",
+                    instant=True,
+                    table_format=True,
+                )
+            ],
+            width=18,
+        )
+        .description(
+            "Disambiguation cases whose clarifying questions left out some of their options, "
+            "lowest share first (empty when every question named them all)."
+        )
+        .unit(p.UNIT_RATIO)
+        .transformations([p.hide_time_and_rename({"Value": OPTIONS_NAMED_COLUMN})])
+        .sort_by([common.TableSortByFieldState().display_name(OPTIONS_NAMED_COLUMN).desc(False)])
+        .thresholds(p.thresholds(p.RED, OPTIONS_NAMED_STEPS))
+        .min(0)
+        .max(1)
+    )
+    return [named, missing]
 
 
 def _confusion_pairs() -> str:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ MEAN_AD_CONSTANT = 1.253314
 OUTLIER_Z = 3.5
 """|modified z| above this is an outlier (Iglewicz & Hoaglin)."""
 PROJECTION_DAYS = 7
+ANOMALY_BASELINE_DAYS = 28
+"""The exporter compares today's spend with this many days before it."""
 MONTH_DAYS = 30
 
 
@@ -191,6 +194,29 @@ def monthly_projection(days: Iterable[DaySpend], today: date) -> Projection:
     spent = math.fsum(item.cost_usd for item in days if first <= item.day <= today)
     mean = spent / PROJECTION_DAYS
     return Projection(last_days_usd=spent, mean_daily_usd=mean, monthly_usd=mean * MONTH_DAYS)
+
+
+def projected_month_usd(
+    spend_by_day: dict[date, float], today: date, mean_daily_usd: float
+) -> float:
+    """This month's spend so far plus `mean_daily_usd` for each day of the month left.
+
+    The calendar-month figure the exporter serves; `monthly_projection` is the rolling
+    "7-day mean x 30" that `routelens cost` prints.
+    """
+    first = today.replace(day=1)
+    so_far = math.fsum(usd for day, usd in spend_by_day.items() if first <= day <= today)
+    days_left = calendar.monthrange(today.year, today.month)[1] - today.day
+    return so_far + mean_daily_usd * days_left
+
+
+def daily_cost_anomaly(spend_by_day: dict[date, float], today: date) -> float:
+    """Modified z-score of today's spend against the previous 28 days ($0 for missing days)."""
+    baseline = [
+        spend_by_day.get(today - timedelta(days=back), 0.0)
+        for back in range(1, ANOMALY_BASELINE_DAYS + 1)
+    ]
+    return robust_scale(baseline).z(spend_by_day.get(today, 0.0))
 
 
 def budget_burn(days: Iterable[DaySpend], today: date, daily_budget_usd: float) -> BudgetBurn:

@@ -17,7 +17,6 @@ from routelens.analytics.cost import (
     AttemptCost,
     CostCount,
     CostReport,
-    DaySpend,
     SpendGroup,
     attempt_anomalies,
     cost_report,
@@ -33,29 +32,18 @@ from routelens.commands.common import (
     parse_labels,
 )
 from routelens.commands.common import open_configured_store as _open
-from routelens.commands.trend import day_of, utc_day, verdict_sums
 from routelens.config import load_config
 from routelens.report.console import format_percent
 from routelens.store import Store, schema
+from routelens.store.period_reads import daily_spend
 from routelens.store.reads import attempts_select
+from routelens.store.sql_functions import verdict_sums
 
 NO_MODEL_LABEL = "(none)"
 COST_UNITS_PER_USD = 100_000_000
 """Per-attempt costs are grouped to 1e-8 USD before the median, so a million attempts
 arrive as a few thousand (cost, count) groups; far finer than any price difference."""
 WORST_ATTEMPTS = 10
-
-
-def daily_spend(engine: Engine, attempt_filter: AttemptFilter) -> list[DaySpend]:
-    """Spend and attempts per UTC day of the attempts' start."""
-    attempts = schema.attempts.c
-    day = utc_day(attempts.started_at)
-    query = attempts_select(
-        [day, func.sum(attempts.cost_usd), func.count()], attempt_filter, attempts_only=True
-    ).group_by(day)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [DaySpend(day_of(row[0]), float(row[1] or 0.0), int(row[2])) for row in rows]
 
 
 def spend_groups(

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import ColumnElement, Engine, String, case, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from routelens.analytics.trend import (
     ARROWS,
-    DayCounts,
     GroupCounts,
     TrendPoint,
     TrendReport,
-    VerdictCounts,
     trend_report,
     trend_report_dict,
 )
@@ -39,100 +32,10 @@ from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
-from routelens.store import Store, Verdict, schema
-from routelens.store.reads import attempts_select
+from routelens.store import Store
+from routelens.store.period_reads import daily_verdicts, release_verdicts
 
 _MISSING = "-"
-
-
-class utc_day(FunctionElement[str]):  # lower case: it reads as a SQL function
-    """The UTC calendar day of a timestamp as `YYYY-MM-DD` text, on SQLite and PostgreSQL.
-
-    SQLite keeps naive UTC text, so `date()` is the UTC day; PostgreSQL's `timestamptz`
-    is moved to UTC first so the session's time zone cannot shift a day. The SQL has no
-    bound parameters, so the same expression can sit in SELECT and GROUP BY.
-    """
-
-    type = String()
-    name = "utc_day"
-    inherit_cache = True
-
-
-@compiles(utc_day)
-def _utc_day_default(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
-    inner = compiler.process(element.clauses, **kw)
-    return f"to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-
-def day_of(value: str | date) -> date:
-    """A `utc_day` result as a date (drivers may hand back text or a date)."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def verdict_sums() -> list[ColumnElement[Any]]:
-    """SUM expressions counting passed, failed and errored attempts, in that order."""
-    verdict = schema.attempts.c.verdict
-    return [
-        func.sum(case((verdict == str(outcome), 1), else_=0))
-        for outcome in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR)
-    ]
-
-
-def _counts(passed: Any, failed: Any, errors: Any) -> VerdictCounts:
-    return VerdictCounts(int(passed or 0), int(failed or 0), int(errors or 0))
-
-
-def daily_verdicts(engine: Engine, attempt_filter: AttemptFilter) -> list[DayCounts]:
-    """Verdict counts per UTC day of the attempts' start."""
-    day = utc_day(schema.attempts.c.started_at)
-    query = attempts_select([day, *verdict_sums()], attempt_filter).group_by(day)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [DayCounts(day_of(row[0]), _counts(*row[1:])) for row in rows]
-
-
-def release_verdicts(
-    engine: Engine, attempt_filter: AttemptFilter, *, label_key: str | None
-) -> list[GroupCounts]:
-    """Verdict counts per value of a run label (or per git commit when `label_key` is None).
-
-    Runs without the label (or commit) are left out. The value is computed in a subquery
-    so that its bound label key appears once: PostgreSQL would not match a SELECT and a
-    GROUP BY expression carrying two different parameters.
-    """
-    runs, attempts = schema.runs.c, schema.attempts.c
-    value = runs.git_commit if label_key is None else runs.labels[label_key].as_string()
-    inner = attempts_select(
-        [value.label("value"), attempts.started_at, attempts.verdict], attempt_filter
-    ).subquery()
-    verdict = inner.c.verdict
-    sums = [
-        func.sum(case((verdict == str(outcome), 1), else_=0))
-        for outcome in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR)
-    ]
-    query = (
-        select(inner.c.value, func.min(inner.c.started_at), *sums)
-        .where(inner.c.value.is_not(None))
-        .group_by(inner.c.value)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        GroupCounts(str(row[0]), _as_utc(row[1]), _counts(*row[2:]))
-        for row in rows
-        if row[1] is not None
-    ]
-
-
-def _as_utc(value: datetime | str) -> datetime:
-    # MIN() over SQLite's text loses the column type, so the driver hands back text.
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def build_trend_report(

@@ -27,9 +27,9 @@ from routelens.publish.exporter_support import (
     ensure,
     label_or_none,
     started_within,
-    sum_if,
 )
 from routelens.store import schema
+from routelens.store.sql_functions import sum_if
 
 RATE_LIMITED_STATUSES = frozenset({429, 529})
 """Too many requests, and Anthropic's "overloaded"."""

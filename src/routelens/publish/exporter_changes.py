@@ -30,14 +30,13 @@ from routelens.publish.exporter_support import (
     add_info,
     add_sample,
     ensure,
-    epoch_seconds,
     label_or_none,
     ratio,
     short_hash,
     started_within,
-    sum_if,
 )
 from routelens.store import Verdict, schema
+from routelens.store.sql_functions import epoch_seconds, sum_if
 
 CHANGE_IMPACT_DAYS = 30
 """How far back the before/after accuracy of a skill's latest change looks."""

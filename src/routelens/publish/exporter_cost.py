@@ -9,16 +9,19 @@
 
 from __future__ import annotations
 
-import calendar
-import math
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from routelens.analytics.cost import budget_burn, monthly_projection, robust_scale
+from routelens.analytics.cost import (
+    ANOMALY_BASELINE_DAYS,
+    budget_burn,
+    daily_cost_anomaly,
+    monthly_projection,
+    projected_month_usd,
+)
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.cost import daily_spend
 from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import (
     Families,
@@ -26,12 +29,11 @@ from routelens.publish.exporter_support import (
     add_sample,
     ensure,
     label_or_none,
-    sum_if,
 )
 from routelens.store import Verdict, schema
+from routelens.store.period_reads import daily_spend
+from routelens.store.sql_functions import sum_if
 
-ANOMALY_BASELINE_DAYS = 28
-"""Today's spend is compared with this many days before it."""
 _SUMMED = (
     "cost_usd",
     "input_tokens",
@@ -88,25 +90,6 @@ def total_families(context: ScrapeContext) -> Families:
     for (model, token_type), count in tokens.items():
         add_sample(families, c.TOKENS_TOTAL, count, model=model, token_type=token_type)
     return ensure(families, c.ATTEMPTS_TOTAL, c.COST_TOTAL, c.TOKENS_TOTAL)
-
-
-def projected_month_usd(
-    spend_by_day: dict[date, float], today: date, mean_daily_usd: float
-) -> float:
-    """This month's spend so far plus `mean_daily_usd` for each day of the month left."""
-    first = today.replace(day=1)
-    so_far = math.fsum(usd for day, usd in spend_by_day.items() if first <= day <= today)
-    days_left = calendar.monthrange(today.year, today.month)[1] - today.day
-    return so_far + mean_daily_usd * days_left
-
-
-def daily_cost_anomaly(spend_by_day: dict[date, float], today: date) -> float:
-    """Modified z-score of today's spend against the previous 28 days ($0 for missing days)."""
-    baseline = [
-        spend_by_day.get(today - timedelta(days=back), 0.0)
-        for back in range(1, ANOMALY_BASELINE_DAYS + 1)
-    ]
-    return robust_scale(baseline).z(spend_by_day.get(today, 0.0))
 
 
 def daily_cost_families(context: ScrapeContext) -> Families:

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.trend import release_verdicts
 from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import (
     Families,
@@ -23,11 +22,12 @@ from routelens.publish.exporter_support import (
     add_info,
     add_sample,
     ensure,
-    epoch_seconds,
     label_or_none,
     ratio,
 )
 from routelens.store import schema
+from routelens.store.period_reads import release_verdicts
+from routelens.store.sql_functions import epoch_seconds
 
 RELEASES_SHOWN = 5
 """How many release label values `routelens_release_accuracy_ratio` shows."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -20,10 +19,7 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
-from sqlalchemy import ColumnElement, Connection, Float, case, func, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, Connection, true
 
 from routelens.config import RoutelensConfig
 from routelens.publish import catalogue
@@ -60,32 +56,6 @@ class ScrapeContext:
     def since(self, window: str) -> datetime:
         """The earliest attempt start a window admits."""
         return self.now - WINDOW_LENGTHS[window]
-
-
-class epoch_seconds(FunctionElement[float]):  # lower case: it reads as a SQL function
-    """Unix seconds of a stored timestamp, on SQLite (naive UTC text) and PostgreSQL."""
-
-    type = Float()
-    name = "epoch_seconds"
-    inherit_cache = True
-
-
-@compiles(epoch_seconds)
-def _epoch_seconds_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # 2440587.5 is the Julian day of 1970-01-01T00:00:00Z.
-    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_seconds_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    return (
-        f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
-    )
-
-
-def sum_if(condition: ColumnElement[bool], value: Any = 1) -> ColumnElement[Any]:
-    """SUM(CASE WHEN condition THEN value ELSE 0 END)."""
-    return func.sum(case((condition, value), else_=0))
 
 
 def started_within(context: ScrapeContext, since: datetime) -> ColumnElement[bool]:

@@ -32,10 +32,10 @@ from routelens.publish.exporter_support import (
     scored_clarification,
     short_hash,
     started_within,
-    sum_if,
 )
 from routelens.store import Verdict, schema
 from routelens.store.reads import attempts_select
+from routelens.store.sql_functions import sum_if
 from routelens.suite.models import Category
 
 _MEASURES = ("attempts", "retries", "cost_usd", *c.TOKEN_TYPES)

@@ -10,13 +10,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, case, func, select
+from sqlalchemy import ColumnElement, RowMapping, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from routelens.changes.model import ChangeEvent, ChangeKind, StoredChangeEvent
 from routelens.changes.timeline import VersionRun
 from routelens.store import schema
 from routelens.store.records import RunRecord, Verdict
+from routelens.store.sql_functions import sum_if
 from routelens.store.sqlstore import Store
 
 _table = schema.change_events
@@ -171,7 +172,7 @@ def version_runs(store: Store, skills: Sequence[str] | None = None) -> list[Vers
     )
 
     def tally(verdict: Verdict) -> Any:
-        return func.sum(case((attempts.c.verdict == str(verdict), 1), else_=0))
+        return sum_if(attempts.c.verdict == str(verdict))
 
     keys = [
         skill_rows.c.name,

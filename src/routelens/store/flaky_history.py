@@ -26,7 +26,6 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
-    case,
     cast,
     func,
     literal_column,
@@ -41,6 +40,7 @@ from routelens.analytics.window import AttemptFilter
 from routelens.store import schema
 from routelens.store.reads import attempts_select, label_conditions
 from routelens.store.records import Verdict
+from routelens.store.sql_functions import sum_if
 
 _PASS, _FAIL, _ERROR = (str(verdict)[0] for verdict in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR))
 _FIRST_SETUP_CODE = 0x100  # clear of ASCII, so a code is never a verdict letter
@@ -147,10 +147,10 @@ def lag_aggregates_query(attempt_filter: AttemptFilter) -> Select[Any]:
     group = [ordered.c[f"key_{index}"] for index in range(len(keys))]
     return select(
         *group,
-        func.sum(case((decided, 1), else_=0)).label("attempts"),
-        func.sum(case((verdict == str(Verdict.PASS), 1), else_=0)).label("passes"),
-        func.sum(case((decided, 0), else_=1)).label("errors"),
-        func.sum(case((flipped, 1), else_=0)).label("flips"),
+        sum_if(decided).label("attempts"),
+        sum_if(verdict == str(Verdict.PASS)).label("passes"),
+        sum_if(~decided).label("errors"),
+        sum_if(flipped).label("flips"),
     ).group_by(*group)
 
 

@@ -15,6 +15,7 @@ from routelens.commands.common import (
     ConfigOption,
     JsonOption,
     StoreOption,
+    command_group,
     parse_labels,
     parse_router_options,
     reports_input_errors,
@@ -55,13 +56,7 @@ EXIT_GATE_FAILED = 1
 EXIT_STOPPED_BY_BUDGET = 3
 EXIT_INTERRUPTED = 130
 
-app = typer.Typer(
-    name="routelens",
-    help="Measure, explain and watch how Claude Code skills are routed.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+app = command_group("routelens", "Measure, explain and watch how Claude Code skills are routed.")
 
 
 def _stdout() -> Console:

@@ -29,6 +29,7 @@ from routelens.commands.common import (
     ConfigOption,
     JsonOption,
     StoreOption,
+    command_group,
     reports_input_errors,
 )
 from routelens.commands.common import open_configured_store as _open
@@ -37,11 +38,8 @@ from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.store.changes import list_change_events, record_change_events, version_runs
 
-changes_app = typer.Typer(
-    name="changes",
-    help="SKILL.md history from git: change events, the runs of each version, their impact.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+changes_app = command_group(
+    "changes", "SKILL.md history from git: change events, the runs of each version, their impact."
 )
 
 RepoArgument = Annotated[

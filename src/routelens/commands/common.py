@@ -75,3 +75,19 @@ def parse_router_options(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             options[key] = text
     return options
+
+
+def command_group(name: str, help_text: str) -> typer.Typer:
+    """A typer app for `routelens` or one of its command groups, configured alike.
+
+    Markdown help joins a docstring's wrapped lines into paragraphs (blank lines separate
+    them), so `--help` reflows to the terminal instead of breaking mid-sentence.
+    """
+    return typer.Typer(
+        name=name,
+        help=help_text,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode="markdown",
+    )

@@ -13,6 +13,7 @@ from routelens.commands.common import (
     ConfigOption,
     JsonOption,
     StoreOption,
+    command_group,
     parse_router_options,
     reports_input_errors,
 )
@@ -42,11 +43,8 @@ EXIT_INTERRUPTED = 130
 P = ParamSpec("P")
 R = TypeVar("R")
 
-experiment_app = typer.Typer(
-    name="experiment",
-    help="A/B test two skill versions: interleaved runs, an always-valid comparison.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+experiment_app = command_group(
+    "experiment", "A/B test two skill versions: interleaved runs, an always-valid comparison."
 )
 
 NameArgument = Annotated[str, typer.Argument(help="The experiment's name.")]

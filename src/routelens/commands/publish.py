@@ -8,16 +8,13 @@ from typing import Annotated
 
 import typer
 
-from routelens.commands.common import ConfigOption, JsonOption, reports_input_errors
+from routelens.commands.common import ConfigOption, JsonOption, command_group, reports_input_errors
 from routelens.config import CONFIG_FILE_NAME, PYPROJECT_FILE_NAME, load_config
 from routelens.publish.alertmanager import write_alertmanager
 from routelens.publish.rules import write_rule_files
 
-publish_app = typer.Typer(
-    name="publish",
-    help="Generate monitoring files from the config: rules, alert routes, dashboards.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+publish_app = command_group(
+    "publish", "Generate monitoring files from the config: rules, alert routes, dashboards."
 )
 
 OutDirOption = Annotated[Path, typer.Option("--out", help="Folder to write the files into.")]

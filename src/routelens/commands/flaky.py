@@ -72,37 +72,24 @@ def key_dict(key: CaseKey) -> dict[str, Any]:
 
 def flaky_case_dict(case: FlakyCase) -> dict[str, Any]:
     """One case of `routelens flaky --json`."""
-    return {
-        **key_dict(case.key),
-        **_statistics_dict(
-            case.attempts,
-            case.passes,
-            case.errors,
-            case.flips,
-            case.pass_rate,
-            case.ci_low,
-            case.ci_high,
-            case.flip_rate,
-            case.stability,
-            case.flaky_class,
-        ),
-    }
+    return {**key_dict(case.key), **_statistics_dict(_statistics(case))}
+
+
+_Statistics = tuple[int, int, int, int, float | None, float, float, float, float, FlakyClass]
+"""A case's fields after its key: attempts, passes, errors, flips, pass rate, interval,
+flip rate, stability, class. Many groups share them, so their JSON is built once."""
+
+
+def _statistics(case: FlakyCase) -> _Statistics:
+    statistics: _Statistics = case[1:]
+    return statistics
 
 
 @lru_cache(maxsize=65_536)
-def _statistics_dict(
-    attempts: int,
-    passes: int,
-    errors: int,
-    flips: int,
-    pass_rate: float | None,
-    ci_low: float,
-    ci_high: float,
-    flips_per_pair: float,
-    stability: float,
-    flaky_class: FlakyClass,
-) -> dict[str, Any]:
+def _statistics_dict(statistics: _Statistics) -> dict[str, Any]:
     # Rounded once per distinct set of counts; callers copy it into their own dict.
+    attempts, passes, errors, flips, pass_rate, ci_low, ci_high, flips_per_pair = statistics[:8]
+    stability, flaky_class = statistics[8:]
     return {
         "attempts": attempts,
         "passes": passes,
@@ -130,18 +117,7 @@ def flaky_json(header: dict[str, Any], cases: list[FlakyCase]) -> str:
         key = case_.key
         names = _input_members(key.case_id, key.input)
         setup = _setup_members(key.skills_hash, key.router, key.model)
-        counts = _statistics_members(
-            case_.attempts,
-            case_.passes,
-            case_.errors,
-            case_.flips,
-            case_.pass_rate,
-            case_.ci_low,
-            case_.ci_high,
-            case_.flip_rate,
-            case_.stability,
-            case_.flaky_class,
-        )
+        counts = _statistics_members(_statistics(case_))
         pieces.append(f"{{{names}, {setup}, {counts}}}")
     return document[: -len("[]}")] + "[" + ", ".join(pieces) + "]}"
 
@@ -162,32 +138,8 @@ def _setup_members(skills_hash: str, router: str, model: str | None) -> str:
 
 
 @lru_cache(maxsize=65_536)
-def _statistics_members(
-    attempts: int,
-    passes: int,
-    errors: int,
-    flips: int,
-    pass_rate: float | None,
-    ci_low: float,
-    ci_high: float,
-    flips_per_pair: float,
-    stability: float,
-    flaky_class: FlakyClass,
-) -> str:
-    return _members(
-        _statistics_dict(
-            attempts,
-            passes,
-            errors,
-            flips,
-            pass_rate,
-            ci_low,
-            ci_high,
-            flips_per_pair,
-            stability,
-            flaky_class,
-        )
-    )
+def _statistics_members(statistics: _Statistics) -> str:
+    return _members(_statistics_dict(statistics))
 
 
 def render_flaky(console: Console, cases: list[FlakyCase]) -> None:

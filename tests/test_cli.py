@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -271,9 +272,10 @@ def test_max_cost_stops_the_run_with_exit_3_and_resume_finishes_it(
     assert report["status"] == "stopped-by-budget"
     assert report["attempts"] == 5
     assert report["cost_usd"] == pytest.approx(0.05)
-    assert f"--resume {report['run_id']} --max-cost" in err
-    code, out, err = _run(
-        "run", "--resume", report["run_id"], "--max-cost", "1", "--store", store_url, "--json"
-    )
+    # the hint is runnable as printed: it names the store the run was given
+    hint = err.split("continue with: ", 1)[1].strip()
+    assert hint.startswith(f"routelens run --resume {report['run_id']} --store ")
+    words = shlex.split(hint.replace("<higher>", "1"))
+    code, out, err = _run(*words[1:], "--json")
     assert code == 0, err
     assert json.loads(out)["attempts"] == 12

@@ -153,6 +153,7 @@ def test_confusion_table_by_default(store_url: str) -> None:
 )
 def test_bad_input_exits_2(tmp_path: Path, flags: list[str], message: str) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    open_store(store_url).close()
     result = runner.invoke(app, ["confusion", "--store", store_url, *flags])
     assert result.exit_code == 2
     assert result.stderr.startswith("routelens: error:")

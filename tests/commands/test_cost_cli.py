@@ -122,6 +122,7 @@ def test_cost_json_and_table_with_window_and_budget(store_url: str) -> None:
 
 
 def test_empty_store_prints_a_line(tmp_path: Path) -> None:
+    open_store(tmp_path / "s.sqlite").close()
     result = runner.invoke(app, ["cost", "--store", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 0, result.output
     assert "No attempts match." in result.stdout

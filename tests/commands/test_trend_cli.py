@@ -138,6 +138,7 @@ def test_trend_json_and_table(store_url: str) -> None:
     ],
 )
 def test_bad_input_exits_2(tmp_path: Path, flags: list[str], message: str) -> None:
+    open_store(tmp_path / "s.sqlite").close()
     result = runner.invoke(app, ["trend", "--store", str(tmp_path / "s.sqlite"), *flags])
     assert result.exit_code == 2
     assert result.stderr.startswith("routelens: error:")

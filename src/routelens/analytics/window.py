@@ -13,11 +13,13 @@ _WINDOW = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
-def parse_window(text: str) -> timedelta:
-    """`12h`, `7d`, `4w` → a timedelta; anything else is an InputError naming `--window`."""
+def parse_window(text: str, *, field: str = "window") -> timedelta:
+    """`12h`, `7d`, `4w` → a timedelta; anything else is an InputError naming `--<field>`."""
     match = _WINDOW.match(text)
     if not match or int(match.group(1)) == 0:
-        raise InputError("--window", f"{text!r} is not a window like 12h, 7d or 4w", field="window")
+        raise InputError(
+            f"--{field}", f"{text!r} is not a duration like 12h, 7d or 4w", field=field
+        )
     return int(match.group(1)) * _UNIT[match.group(2)]
 
 

@@ -68,7 +68,7 @@ def scan(
     Follows renames, at any depth. A shallow clone is refused: run `git fetch --unshallow`.
     """
     result = scan_repository(repo, since)
-    with _open(store, load_config(config_path)) as opened:
+    with _open(store, load_config(config_path), access="create") as opened:
         added = record_change_events(opened, result.events)
         stored = list_change_events(opened, repository=str(result.repository))
     by_key = {(s.event.commit_sha, s.event.path): s for s in stored}
@@ -139,7 +139,7 @@ def watch(
                     Text(f"  {event.skill} {event.kind} {event.commit_sha[:10]} {event.subject}")
                 )
 
-    with _open(store, load_config(config_path)) as opened:
+    with _open(store, load_config(config_path), access="create") as opened:
         watcher = RepositoryWatcher(repo, opened)
         console.print(Text(f"watching {watcher.root} every {every.total_seconds():g}s"))
         try:

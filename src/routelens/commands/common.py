@@ -6,15 +6,20 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from routelens.config import RoutelensConfig
+from routelens.commands.loading import EXIT_BAD_INPUT, HELP_OPTION_NAMES
 from routelens.errors import InputError
-from routelens.store import DEFAULT_STORE_URL, Store, open_store
+from routelens.store.urls import DEFAULT_STORE_URL
 
-EXIT_BAD_INPUT = 2
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from routelens.config import RoutelensConfig
+    from routelens.store.sqlstore import Store, StoreAccess
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,9 +55,22 @@ def reports_input_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_configured_store(store_url: str | None, config: RoutelensConfig) -> Store:
-    """The store named by `--store`, else by the config, else the default SQLite file."""
-    return open_store(store_url or config.store or DEFAULT_STORE_URL)
+def open_configured_store(
+    store_url: str | None, config: RoutelensConfig, *, access: StoreAccess = "read"
+) -> Store:
+    """The store named by `--store`, else by the config, else the default SQLite file.
+
+    Read-only unless `access` says otherwise: only commands that record something
+    (`run`, `import`, `experiment`, `changes scan`) create or write a store.
+    """
+    from routelens.store.sqlstore import open_store
+
+    return open_store(configured_store_url(store_url, config), access=access)
+
+
+def configured_store_url(store_url: str | None, config: RoutelensConfig) -> str:
+    """`--store`, else the config's `store`, else the default SQLite file."""
+    return store_url or config.store or DEFAULT_STORE_URL
 
 
 def parse_labels(pairs: list[str]) -> dict[str, str]:
@@ -78,10 +96,10 @@ def parse_router_options(pairs: list[str]) -> dict[str, Any]:
 
 
 def command_group(name: str, help_text: str) -> typer.Typer:
-    """A typer app for `routelens` or one of its command groups, configured alike.
+    """A typer app for one of routelens's command groups, configured like the others.
 
-    Markdown help joins a docstring's wrapped lines into paragraphs (blank lines separate
-    them), so `--help` reflows to the terminal instead of breaking mid-sentence.
+    Plain click help (no rich panels) keeps `--help` fast, and click joins a docstring's
+    wrapped lines into paragraphs, so help reflows to the terminal width.
     """
     return typer.Typer(
         name=name,
@@ -89,5 +107,45 @@ def command_group(name: str, help_text: str) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
-        rich_markup_mode="markdown",
+        rich_markup_mode=None,
+        context_settings={"help_option_names": HELP_OPTION_NAMES},
     )
+
+
+NOT_A_TERMINAL_WIDTH = 160
+"""Output width when stdout is not a terminal and COLUMNS is not set: wide enough that
+tables in CI logs and pipes are not cut at 80 columns."""
+
+
+def stdout_console() -> Console:
+    """The console for a command's report: the terminal's width, else COLUMNS, else 160."""
+    import os
+    import sys
+
+    from rich.console import Console
+
+    width: int | None = None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    elif not sys.stdout.isatty():
+        width = NOT_A_TERMINAL_WIDTH
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def required_path(value: Path | None, flag: str, command: str) -> Path:
+    """`value`, or an InputError saying the flag (or its config key) is needed."""
+    if value is None:
+        raise InputError(
+            f"routelens {command}",
+            f"{flag} is required (or set {flag.removeprefix('--')} in routelens.toml)",
+            field=flag.removeprefix("--"),
+        )
+    return value
+
+
+def positive_number(value: float | None) -> float | None:
+    """Option callback: a number that must be greater than zero (None when not given)."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be greater than 0, not {value:g}")
+    return value

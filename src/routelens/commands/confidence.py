@@ -146,8 +146,10 @@ def confidence_command(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Show how each case's attempts spread over routes (skill, clarified, none): top route
-    share, entropy in bits and mean router confidence; flag cases needing disambiguation."""
+    """Show how each case's attempts spread over routes.
+
+    Routes are a skill, `clarified` or `none`: top route share, entropy in bits and mean
+    router confidence; flags cases needing a disambiguation rule."""
 
     for name, value in (("--min-top-share", min_top_share), ("--min-confidence", min_confidence)):
         if not 0.0 <= value <= 1.0:

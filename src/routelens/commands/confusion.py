@@ -218,7 +218,7 @@ def confusion_command(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Show which skills get mistaken for which: the expected x actual matrix, precision,
+    """Show which skills get mistaken for which. The expected x actual matrix, precision,
     recall and F1 per skill, the top confusions, and how disambiguation cases ask."""
     # cli.py registers this command, so its helpers are imported when the command runs.
 

@@ -274,7 +274,7 @@ def cost_command(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Show what routing tests cost: by day, model and expected skill, tokens, cost per
+    """Show what routing tests cost. By day, model and expected skill, tokens, cost per
     correct route, the 30-day projection, today's budget burn and cost anomalies."""
     # cli.py registers this command, so its helpers are imported when the command runs.
 

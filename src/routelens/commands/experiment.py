@@ -86,7 +86,7 @@ def create(
         concurrency=concurrency,
         seed=seed,
     )
-    with _open(store, load_config(config_path)) as opened:
+    with _open(store, load_config(config_path), access="create") as opened:
         record = create_experiment(opened, plan)
     typer.echo(
         f"created experiment {record.name} (draft): control {record.control.describe()}, "
@@ -107,7 +107,7 @@ def run(
     """Run both arms interleaved; running again continues the attempts still missing."""
 
     config = load_config(config_path)
-    with _open(store, config) as opened:
+    with _open(store, config, access="write") as opened:
         record = require_experiment(opened, name)
         pending = pending_attempts(opened, record)
         with RunProgress(pending, Console(stderr=True), description=name) as progress:
@@ -219,7 +219,7 @@ def conclude(
     config_path: ConfigOption = None,
 ) -> None:
     """Store the final comparison and the decision; the experiment becomes read-only."""
-    with _open(store, load_config(config_path)) as opened:
+    with _open(store, load_config(config_path), access="write") as opened:
         record = conclude_experiment(opened, name, decision, reason)
         view = _status_dict(record, opened)
     if as_json:

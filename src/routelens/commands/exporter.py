@@ -31,10 +31,11 @@ def exporter_command(
     store: StoreOption = None,
     config_path: ConfigOption = None,
 ) -> None:
-    """Serve Prometheus metrics on /metrics, computed from the store at each scrape: accuracy,
-    flaky cases, cost and budget, API health, the last run, experiments and SKILL.md changes.
-    Runs until Ctrl-C."""
-    # Imported here: prometheus-client is optional, and cli.py imports every command.
+    """Serve Prometheus metrics computed from the store at each scrape.
+
+    On /metrics: accuracy, flaky cases, cost and budget, API health, the last run,
+    experiments and SKILL.md changes. Runs until Ctrl-C."""
+    # Imported here: prometheus-client is optional.
     try:
         from routelens.publish.exporter import StoreCollector, start_exporter
     except ImportError as error:

@@ -189,8 +189,10 @@ def flaky_command(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Find flaky cases: pass rate with a Wilson 95% interval, flips, stability and class
-    (flaky, broken, stable-pass, insufficient-data) per case, router, model and skills."""
+    """Find flaky cases and score how stable each case is.
+
+    Pass rate with a Wilson 95% interval, flips, stability and class (flaky, broken,
+    stable-pass, insufficient-data) per case, router, model and skills."""
     # cli.py registers this command, so its helpers are imported when the command runs.
 
     if min_attempts < 1:

@@ -130,7 +130,7 @@ def trend_command(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Show routing accuracy over time: by day or ISO week with the week-over-week change
+    """Show routing accuracy over time. By day or ISO week with the week-over-week change
     (↑ ↓, → when under one point), and per release label value or git commit."""
     # cli.py registers this command, so its helpers are imported when the command runs.
 

@@ -69,9 +69,11 @@ def experiment_from_row(row: RowMapping) -> ExperimentRecord:
 def insert_experiment(store: Store, record: ExperimentRecord) -> None:
     """Record a new experiment; InputError if one of that name exists."""
     try:
-        # The store's one write path (an IMMEDIATE transaction on SQLite).
-        with store._write() as connection:
-            connection.execute(schema.experiments.insert(), experiment_to_row(record))
+        store.execute_write(
+            lambda connection: connection.execute(
+                schema.experiments.insert(), experiment_to_row(record)
+            )
+        )
     except IntegrityError:
         raise InputError(
             store.display_url, f"an experiment named {record.name!r} exists", field="name"
@@ -109,6 +111,5 @@ def save_experiment(store: Store, record: ExperimentRecord) -> None:
     del row["name"]
     table = schema.experiments
     statement = table.update().where(table.c.name == record.name).values(**row)
-    with store._write() as connection:
-        if connection.execute(statement).rowcount == 0:
-            raise LookupError(f"no experiment {record.name!r} in {store.display_url}")
+    if store.execute_write(lambda connection: connection.execute(statement).rowcount) == 0:
+        raise LookupError(f"no experiment {record.name!r} in {store.display_url}")

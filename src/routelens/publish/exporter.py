@@ -41,7 +41,8 @@ from routelens.publish.exporter_runs import run_families
 from routelens.publish.exporter_support import Families, ScrapeContext, add_sample, new_family
 from routelens.publish.exporter_windows import window_families
 from routelens.store import Store, open_store
-from routelens.store.sqlstore import parse_store_url, redact_url
+from routelens.store.sqlstore import parse_store_url
+from routelens.store.urls import redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from routelens.store.records import RetryEvent
 from routelens.suite.models import ContextMessage, SkillSet
+
+__all__ = [
+    "RetryEvent",
+    "RouteRequest",
+    "RouteResult",
+    "Router",
+    "RouterError",
+    "TokenUsage",
+]
 
 
 @dataclass(frozen=True)
@@ -44,15 +54,6 @@ class TokenUsage:
             self.cache_read + other.cache_read,
             self.cache_write + other.cache_write,
         )
-
-
-@dataclass(frozen=True)
-class RetryEvent:
-    """One retry of an API call: what failed, its HTTP status, and how long we waited."""
-
-    error_type: str
-    http_status: int | None
-    wait_s: float
 
 
 @dataclass(frozen=True)

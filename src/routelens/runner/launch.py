@@ -15,7 +15,7 @@ from routelens.runner.session import RunSettings, create_run, load_resumable_run
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store
 from routelens.suite.cases import load_case_suite
-from routelens.suite.models import Case, SkillSet
+from routelens.suite.models import Case, CaseSuite, SkillSet
 from routelens.suite.skills import load_skill_set
 
 
@@ -63,8 +63,23 @@ def _router(settings: RunSettings, options: Mapping[str, Any], config: Routelens
     return make_router(settings.router, settings.model, options, context)
 
 
-def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> PreparedRun:
-    """Load and validate skills and cases, build the router, then record the run."""
+@dataclass(frozen=True)
+class NewRunPlan:
+    """A new run, validated and with its router built, not yet recorded in any store."""
+
+    skills: SkillSet
+    suite: CaseSuite
+    settings: RunSettings
+    router: Router
+    labels: Mapping[str, str]
+    environment: str | None
+
+
+def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
+    """Load and validate skills and cases and build the router; nothing is written yet.
+
+    Everything a user can get wrong fails here, before a store is created or touched.
+    """
     skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
     suite = load_case_suite(
         _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
@@ -81,15 +96,32 @@ def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> P
     )
     router = _router(settings, settings.router_options, config)
     settings = replace(settings, model=settings.model or router.model)
-    run = create_run(
-        store,
-        skills,
-        suite,
-        settings,
+    return NewRunPlan(
+        skills=skills,
+        suite=suite,
+        settings=settings,
+        router=router,
         labels={**config.labels, **flags.labels},
         environment=flags.environment or config.environment,
     )
-    return PreparedRun(run, skills, suite.cases, settings, router)
+
+
+def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
+    """Record a planned run in `store`; it is then ready to execute."""
+    run = create_run(
+        store,
+        plan.skills,
+        plan.suite,
+        plan.settings,
+        labels=plan.labels,
+        environment=plan.environment,
+    )
+    return PreparedRun(run, plan.skills, plan.suite.cases, plan.settings, plan.router)
+
+
+def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> PreparedRun:
+    """Plan a new run (see `plan_new_run`) and record it in `store`."""
+    return record_new_run(store, plan_new_run(config, flags))
 
 
 def prepare_resumed_run(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from routelens.changes.model import ChangeEvent, ChangeKind, StoredChangeEvent
@@ -92,13 +92,16 @@ def record_change_events(
     statement = insert.on_conflict_do_nothing(
         index_elements=[_table.c[name] for name in _KEY_COLUMNS]
     ).returning(_table.c.event_id)
-    added: list[int] = []
-    with store._write() as connection:  # the Store's one write path
+
+    def write(connection: Connection) -> list[int]:
+        added: list[int] = []
         for row in rows:
             inserted = connection.execute(statement, row).first()
             if inserted is not None:
                 added.append(int(inserted[0]))
-    return added
+        return added
+
+    return store.execute_write(write)
 
 
 def list_change_events(

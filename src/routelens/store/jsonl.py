@@ -16,9 +16,8 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, FiniteFloat, ValidationError
 
 from routelens.errors import InputError
-from routelens.routers.base import RetryEvent
 from routelens.store.jsonl_pipeline import SqliteLineBinder, merge_in_worker, worker_would_help
-from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
+from routelens.store.records import AttemptRecord, RetryEvent, RunRecord, RunStatus, Verdict
 from routelens.store.sqlstore import ImportSummary, MergeBatch, Store
 from routelens.suite.hashing import input_hash
 

@@ -150,3 +150,57 @@ def migrate(
             )
         )
     return max(version, latest)
+
+
+def _store_tables() -> list[str]:
+    return sorted(table.name for table in schema.metadata.sorted_tables)
+
+
+def check_tables(connection: Connection, store_url: str) -> None:
+    """InputError unless every table of the schema is there (a damaged or foreign database)."""
+    missing = sorted(set(_store_tables()) - set(inspect(connection).get_table_names()))
+    if missing:
+        raise InputError(
+            store_url,
+            f"not a routelens store, or damaged: table {missing[0]!r} is missing",
+            field="store",
+        )
+
+
+def check_not_empty(connection: Connection, store_url: str) -> None:
+    """InputError when the database holds no routelens store (nothing to open for writing)."""
+    if current_version(connection) == 0 and not inspect(connection).has_table("runs"):
+        raise InputError(
+            store_url,
+            "no routelens store here (a run creates it: routelens run ...)",
+            field="store",
+        )
+
+
+def check_readable(connection: Connection, store_url: str) -> None:
+    """InputError unless the store is at exactly the schema this code reads, with its tables.
+
+    Reading never migrates: an older store asks for `routelens migrate`, a newer one for a
+    newer routelens.
+    """
+    version = current_version(connection)
+    if version == 0:
+        check_not_empty(connection, store_url)
+        raise InputError(
+            store_url, "not a routelens store, or damaged: no schema version", field="store"
+        )
+    if version > LATEST_VERSION:
+        raise InputError(
+            store_url,
+            f"the store's schema is version {version} but this routelens knows up to "
+            f"version {LATEST_VERSION}; upgrade routelens to use this store",
+            field="schema_version",
+        )
+    if version < LATEST_VERSION:
+        raise InputError(
+            store_url,
+            f"the store's schema is version {version}; this routelens reads version "
+            f"{LATEST_VERSION}: run `routelens migrate --store {store_url}` first",
+            field="schema_version",
+        )
+    check_tables(connection, store_url)

@@ -7,7 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from routelens.routers.base import RetryEvent
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """One retry of an API call: what failed, its HTTP status, and how long we waited."""
+
+    error_type: str
+    http_status: int | None
+    wait_s: float
 
 
 class RunStatus(StrEnum):

@@ -26,9 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from routelens.routers.base import RetryEvent
 from routelens.store.records import (
     AttemptRecord,
+    RetryEvent,
     RunCaseRecord,
     RunRecord,
     RunSkillRecord,

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, TypeVar
 
 from sqlalchemy import (
     URL,
@@ -36,7 +35,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from routelens.errors import InputError
 from routelens.store import schema
-from routelens.store.migrations import migrate
+from routelens.store.migrations import check_not_empty, check_readable, check_tables, migrate
 from routelens.store.records import (
     AttemptRecord,
     RunCaseRecord,
@@ -45,16 +44,14 @@ from routelens.store.records import (
     RunStatus,
     Verdict,
 )
+from routelens.store.urls import DEFAULT_STORE_URL, redact_url
 
-DEFAULT_STORE_URL = "sqlite:///.routelens/routelens.sqlite"
-"""Where runs go when no store is named: a SQLite file under the working directory."""
+T = TypeVar("T")
 
 _SQLITE_BUSY_TIMEOUT_MS = 30_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
 # Carried on a connection's execution options to pick SQLite's BEGIN flavour.
 _BEGIN_MODE_OPTION = "routelens_sqlite_begin"
-# Greedy up to the last "@": passwords may contain "@", and hiding too much is harmless.
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:).*@")
 
 
 @dataclass(frozen=True)
@@ -99,27 +96,35 @@ def parse_store_url(url: str | Path) -> URL:
     return parsed
 
 
-def redact_url(url: str) -> str:
-    """`url` with any password replaced by `***`, for messages and logs."""
-    return _PASSWORD_IN_URL.sub(r"\1***@", url)
+StoreAccess = Literal["create", "write", "read"]
+"""How a command opens its store: `create` (make it if missing, migrate), `write` (it must
+exist; migrate), `read` (it must exist at the current schema; nothing is ever written)."""
 
 
-def open_store(url: str | Path = DEFAULT_STORE_URL) -> Store:
-    """Open (creating and migrating if needed) the store at `url`.
+def open_store(url: str | Path = DEFAULT_STORE_URL, *, access: StoreAccess = "create") -> Store:
+    """Open the store at `url`: created and migrated if needed, unless `access` says otherwise.
 
-    A bad URL, an unreachable database or an unreadable file is an InputError naming the
-    URL with its password hidden.
+    With `access="read"` a missing store, a store at an older schema (`routelens migrate`
+    brings it forward) or a damaged one is an InputError, and the connection cannot write:
+    a file the user may only read still opens. A bad URL, an unreachable database or an
+    unreadable file is an InputError naming the URL with its password hidden.
     """
     parsed = parse_store_url(url)
     shown = parsed.render_as_string(hide_password=True)
+    if access != "create" and not _store_may_exist(parsed):
+        raise InputError(
+            shown,
+            "no store here (a run creates it: routelens run ...)",
+            field="store",
+        )
     try:
-        engine = _create_engine(parsed)
+        engine = _create_engine(parsed, read_only=access == "read")
     except (NoSuchModuleError, ImportError) as error:
         raise InputError(shown, f"no driver for this store: {error}", field="store") from None
     except OSError as error:
         raise InputError(shown, f"cannot create the store: {error}", field="store") from None
     try:
-        return Store(engine)
+        return Store(engine, read_only=access == "read", must_exist=access != "create")
     except DBAPIError as error:
         engine.dispose()
         reason = str(error.orig).strip() or type(error.orig).__name__
@@ -129,6 +134,16 @@ def open_store(url: str | Path = DEFAULT_STORE_URL) -> Store:
         raise
 
 
+def _store_may_exist(url: URL) -> bool:
+    """False when `url` is a SQLite file that is not there (a server database is asked later)."""
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return True
+    return Path(database).exists()
+
+
 class Store:
     """Runs, their skills and cases, and attempts, in SQLite or PostgreSQL.
 
@@ -136,11 +151,26 @@ class Store:
     or re-imported run never duplicates an attempt.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        """Own `engine` and bring its schema up to date."""
+    def __init__(
+        self, engine: Engine, *, read_only: bool = False, must_exist: bool = False
+    ) -> None:
+        """Own `engine`; bring its schema up to date, or (read-only) check that it is."""
         self._engine = engine
+        self._read_only = read_only
+        if read_only:
+            with self._engine.connect() as connection:
+                check_readable(connection, self.display_url)
+            return
         with self._write() as connection:
+            if must_exist:
+                check_not_empty(connection, self.display_url)
             migrate(connection, self.display_url)
+            check_tables(connection, self.display_url)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this store was opened for reading only (every write raises)."""
+        return self._read_only
 
     @property
     def engine(self) -> Engine:
@@ -171,6 +201,12 @@ class Store:
         return f"Store({self.display_url!r})"
 
     # Writes -----------------------------------------------------------------------------
+
+    def execute_write(self, write: Callable[[Connection], T]) -> T:
+        """Run `write(connection)` in one write transaction: the path for every table
+        besides runs and attempts (experiments, change events, deletions)."""
+        with self._write() as connection:
+            return write(connection)
 
     def create_run(
         self,
@@ -324,6 +360,8 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        if self._read_only:
+            raise InputError(self.display_url, "opened read-only; this command cannot write")
         with self._engine.connect() as connection:
             # IMMEDIATE takes SQLite's write lock up front, so two writers wait on the busy
             # timeout instead of deadlocking when a reader tries to become a writer.
@@ -443,19 +481,48 @@ def _wrote_a_row(result: CursorResult[Any]) -> bool:
     return result.first() is not None
 
 
-def _create_engine(url: URL) -> Engine:
+def _create_engine(url: URL, *, read_only: bool = False) -> Engine:
     if url.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = _POSTGRES_CONNECT_TIMEOUT_S
+        if read_only:
+            # appended to the URL's own `options` (a search_path, say), not replacing them
+            given = url.query.get("options", "")
+            given = " ".join(given) if isinstance(given, tuple) else given
+            connect_args["options"] = f"{given} -c default_transaction_read_only=on".strip()
+            url = url.difference_update_query(["options"])
         return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     database = url.database or ""
+    if read_only:
+        return _create_read_only_sqlite_engine(database)
     if database not in ("", ":memory:") and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def _create_read_only_sqlite_engine(database: str) -> Engine:
+    """SQLite opened `mode=ro`; where even that needs a write (the WAL index of a file in a
+    folder the user cannot write), `immutable=1`, which reads the file as it stands."""
+    path = Path(database).resolve()
+
+    def connect() -> sqlite3.Connection:
+        uri = f"{path.as_uri()}?mode=ro"
+        try:
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            connection = sqlite3.connect(
+                f"{path.as_uri()}?immutable=1", uri=True, check_same_thread=False
+            )
+        connection.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA query_only = ON")
+        return connection
+
+    return create_engine("sqlite://", creator=connect)
 
 
 def _configure_sqlite_connection(

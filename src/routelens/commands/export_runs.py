@@ -1,0 +1,28 @@
+"""`routelens export`: write a run as JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from routelens.commands.common import ConfigOption, StoreOption
+
+
+def export(
+    run_id: Annotated[str, typer.Argument(help="The run: its id, a unique prefix, or 'latest'.")],
+    out: Annotated[Path, typer.Option(help="JSONL file to write (folders are created).")],
+    store: StoreOption = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Write one attempt per line (JSONL) for a run."""
+    from routelens.commands.common import open_configured_store
+    from routelens.config import load_config
+    from routelens.store.jsonl import export_run_jsonl
+    from routelens.store.run_lookup import find_run
+
+    with open_configured_store(store, load_config(config_path)) as opened:
+        record = find_run(opened, run_id)
+        count = export_run_jsonl(opened, record.run_id, out)
+    typer.echo(f"exported {count} attempts of run {record.run_id} to {out}")

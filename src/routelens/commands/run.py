@@ -1,0 +1,287 @@
+"""`routelens run`: run a routing suite, record every attempt, print the summary, gate CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    LabelOption,
+    StoreOption,
+    parse_labels,
+    parse_router_options,
+    positive_number,
+)
+
+if TYPE_CHECKING:
+    from routelens.config import RoutelensConfig
+    from routelens.runner.launch import PreparedRun, RunFlags
+    from routelens.runner.session import RunOutcome
+    from routelens.store.records import AttemptRecord
+    from routelens.store.sqlstore import Store
+
+EXIT_GATE_FAILED = 1
+EXIT_STOPPED_BY_BUDGET = 3
+EXIT_INTERRUPTED = 130
+
+ROUTER_HELP = (
+    "local (offline, the default), anthropic, openai, claude-code, or package.module:factory."
+)
+
+
+def run(
+    skills: Annotated[Path | None, typer.Option(help="Folder holding the SKILL.md files.")] = None,
+    cases: Annotated[
+        Path | None, typer.Option(help="Case file (YAML golden set or trigger eval JSON).")
+    ] = None,
+    router: Annotated[str | None, typer.Option(help=ROUTER_HELP)] = None,
+    model: Annotated[str | None, typer.Option(help="Model the router asks.")] = None,
+    repeat: Annotated[int | None, typer.Option(min=1, help="Attempts per case.")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(callback=positive_number, help="Seconds one attempt may take (> 0)."),
+    ] = None,
+    store: StoreOption = None,
+    label: LabelOption = None,
+    environment: Annotated[str | None, typer.Option(help="Environment label, e.g. ci.")] = None,
+    router_option: Annotated[
+        list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
+    ] = None,
+    trigger_skill: Annotated[
+        str | None, typer.Option(help="The skill a trigger eval set (JSON) tests.")
+    ] = None,
+    min_accuracy: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Gate: exit 1 below this accuracy.")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None,
+        typer.Option(min=0, max=1, help="Gate: exit 1 above this error rate (default 0.1)."),
+    ] = None,
+    max_retries: Annotated[
+        int | None,
+        typer.Option(min=0, help="API routers (anthropic, openai): retries per attempt (4)."),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Stop scheduling before the run's cost passes this many USD (resumable)."
+        ),
+    ] = None,
+    resume: Annotated[str | None, typer.Option(help="Run only what RUN_ID is missing.")] = None,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="With --resume: redo error attempts.")
+    ] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(help="Send spans and metrics over OTLP here (else OTEL_EXPORTER_OTLP_*)."),
+    ] = None,
+    capture_content: Annotated[
+        bool | None,
+        typer.Option(
+            "--capture-content/--no-capture-content",
+            help="Put inputs and responses on spans (default: "
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Run a routing suite and print the summary; exit 1 when the gate fails."""
+    from routelens.config import load_config
+    from routelens.runner.launch import RunFlags
+
+    config = load_config(config_path)
+    flags = RunFlags(
+        skills=skills,
+        cases=cases,
+        router=router,
+        model=model,
+        repeat=repeat,
+        concurrency=concurrency,
+        timeout_s=timeout,
+        max_cost_usd=max_cost,
+        labels=parse_labels(label or []),
+        environment=environment,
+        router_options={
+            **parse_router_options(router_option or []),
+            **({} if max_retries is None else {"max_retries": max_retries}),
+        },
+        trigger_skill=trigger_skill,
+    )
+    outcome, attempts = _execute(
+        config,
+        flags,
+        store_option=store,
+        resume=resume,
+        retry_errors=retry_errors,
+        otlp_endpoint=otlp_endpoint,
+        capture_content=capture_content,
+        junit=junit,
+    )
+    _report(
+        outcome,
+        attempts,
+        config,
+        as_json=as_json,
+        min_accuracy=min_accuracy,
+        max_error_rate=max_error_rate,
+        resume_command=_resume_command(outcome.run.run_id, store, config_path),
+    )
+
+
+def _resume_command(run_id: str, store: str | None, config_path: Path | None) -> str:
+    """The command that continues this run, runnable as printed (with --store, --config)."""
+    import shlex
+
+    words = ["routelens", "run", "--resume", run_id]
+    if store is not None:
+        words += ["--store", store]
+    if config_path is not None:
+        words += ["--config", str(config_path)]
+    return shlex.join(words)
+
+
+def _execute(
+    config: RoutelensConfig,
+    flags: RunFlags,
+    *,
+    store_option: str | None,
+    resume: str | None,
+    retry_errors: bool,
+    otlp_endpoint: str | None,
+    capture_content: bool | None,
+    junit: Path | None,
+) -> tuple[RunOutcome, list[AttemptRecord]]:
+    from routelens.commands.common import open_configured_store
+    from routelens.runner.launch import plan_new_run, prepare_resumed_run, record_new_run
+
+    if resume is not None:
+        with open_configured_store(store_option, config, access="write") as opened:
+            prepared = prepare_resumed_run(opened, config, resume, flags)
+            return _execute_prepared(
+                opened, prepared, retry_errors, otlp_endpoint, capture_content, junit
+            )
+    plan = plan_new_run(config, flags)  # every input error surfaces before a store exists
+    try:
+        opened = open_configured_store(store_option, config, access="create")
+    except BaseException:
+        _close_router(plan.router)
+        raise
+    with opened:
+        prepared = record_new_run(opened, plan)
+        return _execute_prepared(
+            opened, prepared, retry_errors, otlp_endpoint, capture_content, junit
+        )
+
+
+def _close_router(router: object) -> None:
+    import asyncio
+
+    from routelens.routers.base import Router
+
+    if isinstance(router, Router):
+        asyncio.run(router.aclose())
+
+
+def _execute_prepared(
+    store: Store,
+    prepared: PreparedRun,
+    retry_errors: bool,
+    otlp_endpoint: str | None,
+    capture_content: bool | None,
+    junit: Path | None,
+) -> tuple[RunOutcome, list[AttemptRecord]]:
+    from rich.console import Console
+
+    from routelens.report.junit import write_junit_xml
+    from routelens.report.progress import RunProgress
+    from routelens.runner.engine import ObserverGroup, plan_work
+    from routelens.runner.session import execute_run
+    from routelens.telemetry.session import run_telemetry
+
+    run_record = prepared.run
+    pending = len(
+        plan_work(prepared.cases, prepared.settings.repeat, store.attempt_keys(run_record.run_id))
+    )
+    sequence = sum(1 for r in store.list_runs() if r.suite_name == run_record.suite_name)
+    with (
+        run_telemetry(
+            run_record,
+            prepared.skills,
+            otlp_endpoint=otlp_endpoint,
+            capture_content=capture_content,
+            planned_attempts=pending,
+            run_sequence=sequence,
+        ) as telemetry,
+        RunProgress(pending, Console(stderr=True)) as progress,
+    ):
+        outcome = execute_run(
+            store,
+            run_record,
+            prepared.skills,
+            prepared.cases,
+            prepared.router,
+            prepared.settings,
+            retry_errors=retry_errors,
+            observer=ObserverGroup(progress, telemetry),
+        )
+        if telemetry is not None:
+            telemetry.finish(outcome.run.status)
+    attempts = store.attempts(run_record.run_id)
+    if junit is not None:
+        write_junit_xml(junit, outcome.run, attempts)
+    return outcome, attempts
+
+
+def _report(
+    outcome: RunOutcome,
+    attempts: list[AttemptRecord],
+    config: RoutelensConfig,
+    *,
+    as_json: bool,
+    min_accuracy: float | None,
+    max_error_rate: float | None,
+    resume_command: str,
+) -> None:
+    import json
+
+    from routelens.analytics.summary import summarize_attempts
+    from routelens.commands.common import stdout_console
+    from routelens.report.console import render_run_summary
+    from routelens.report.run_json import run_report_dict
+    from routelens.runner.gate import evaluate_gate
+    from routelens.store.records import RunStatus
+
+    summary = summarize_attempts(attempts)
+    gate = evaluate_gate(
+        summary,
+        min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,
+        max_error_rate=max_error_rate if max_error_rate is not None else config.max_error_rate,
+    )
+    if as_json:
+        typer.echo(json.dumps(run_report_dict(outcome.run, summary, slo=config.slo, gate=gate)))
+    else:
+        console = stdout_console()
+        render_run_summary(console, outcome.run, summary, slo=config.slo)
+        for reason in gate.reasons:
+            console.print(f"[red]Gate failed:[/] {reason}")
+    resume = resume_command
+    if outcome.run.status is RunStatus.STOPPED_BY_BUDGET:
+        typer.echo(
+            "routelens: stopped by budget (--max-cost); continue with: "
+            f"{resume} --max-cost <higher>",
+            err=True,
+        )
+        raise typer.Exit(EXIT_STOPPED_BY_BUDGET)
+    if outcome.interrupted:
+        typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not gate.passed:
+        raise typer.Exit(EXIT_GATE_FAILED)

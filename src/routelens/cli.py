@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
 
 import typer
 
-from routelens.commands.loading import HELP_OPTION_NAMES, LazyCommand, lazy_group_class
+from routelens.commands.loading import CONTEXT_SETTINGS, LazyCommand, lazy_group_class
+
+COMPLETE_VARIABLE = "_ROUTELENS_COMPLETE"
 
 COMMANDS = (
     LazyCommand(
@@ -102,6 +104,12 @@ COMMANDS = (
         "exporter_command",
     ),
     LazyCommand(
+        "completion",
+        "routelens.commands.completion",
+        "Print the shell completion script (or install it with --install).",
+        "completion",
+    ),
+    LazyCommand(
         "publish",
         "routelens.commands.publish",
         "Generate monitoring files from the config: rules, alert routes, dashboards.",
@@ -116,33 +124,23 @@ app = typer.Typer(
     cls=lazy_group_class(COMMANDS),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": HELP_OPTION_NAMES},
+    context_settings=CONTEXT_SETTINGS,
 )
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        from importlib.metadata import version
-
-        typer.echo(f"routelens {version('routelens')}")
-        raise typer.Exit()
-
-
 @app.callback()
-def routelens(
-    show_version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
+def routelens() -> None:
     """Measure, explain and watch how Claude Code skills are routed."""
 
 
 def main() -> None:
     """Console-script entry point."""
+    if COMPLETE_VARIABLE in os.environ:
+        from routelens.commands.completion import prepare_completion_request
+
+        prepare_completion_request()
     app(prog_name="routelens")
 
 

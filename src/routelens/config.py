@@ -96,7 +96,7 @@ class RoutelensConfig(BaseModel):
     timeout_s: float = Field(default=120.0, gt=0, strict=True)
     slo: float = Field(default=0.85, ge=0, le=1, strict=True)
     min_accuracy: float | None = Field(default=None, ge=0, le=1, strict=True)
-    max_error_rate: float = Field(default=0.05, ge=0, le=1, strict=True)
+    max_error_rate: float = Field(default=0.1, ge=0, le=1, strict=True)
     daily_budget_usd: float = Field(default=25.0, ge=0, strict=True)
     max_cost_usd: float | None = Field(default=None, ge=0, strict=True)
     alert_channel: Literal["slack", "pagerduty", "email"] = "slack"

@@ -13,10 +13,17 @@ def attempts(passed: int, failed: int, errors: int) -> list[AttemptRecord]:
     return [make_attempt(f"C{i}", verdict) for i, verdict in enumerate(verdicts)]
 
 
-def test_no_threshold_means_no_gate() -> None:
+def test_without_min_accuracy_only_the_error_rate_gates() -> None:
+    # all failing, no errors: no accuracy threshold, so the gate passes
     assert evaluate_gate(
-        summarize_attempts(attempts(0, 5, 5)), min_accuracy=None, max_error_rate=0.0
+        summarize_attempts(attempts(0, 5, 0)), min_accuracy=None, max_error_rate=0.1
     ).passed
+    # most attempts errored: the default gate fails, whatever the accuracy of the rest
+    gate = evaluate_gate(
+        summarize_attempts(attempts(2, 0, 8)), min_accuracy=None, max_error_rate=0.1
+    )
+    assert not gate.passed
+    assert gate.reasons == ("error rate 80.0% is above 10.0%",)
 
 
 def test_accuracy_below_the_threshold_fails_with_a_reason() -> None:

@@ -31,6 +31,7 @@ from routelens.commands.common import (
     StoreOption,
     command_group,
     reports_input_errors,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.commands.compare import render_comparison
@@ -42,13 +43,11 @@ changes_app = command_group(
     "changes", "SKILL.md history from git: change events, the runs of each version, their impact."
 )
 
-RepoArgument = Annotated[
-    Path, typer.Argument(help="A folder inside the git repository [default: .].")
-]
+RepoArgument = Annotated[Path, typer.Argument(help="A folder inside the git repository.")]
 
 
 def _stdout(no_color: bool = False) -> Console:
-    return Console(highlight=False, soft_wrap=True, no_color=no_color)
+    return stdout_console(no_color=no_color, soft_wrap=True)
 
 
 @changes_app.command("scan")
@@ -161,9 +160,9 @@ def impact(
             metavar="COMMIT|EVENT_ID", help="An event id, a commit sha, or a ref (HEAD~1, a tag)."
         ),
     ],
-    repo: Annotated[
-        Path, typer.Option(help="The git repository refs are resolved in [default: .].")
-    ] = Path("."),
+    repo: Annotated[Path, typer.Option(help="The git repository refs are resolved in.")] = Path(
+        "."
+    ),
     alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.05,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text.")] = False,
     store: StoreOption = None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from routelens.commands.loading import EXIT_BAD_INPUT, HELP_OPTION_NAMES
+from routelens.commands.loading import CONTEXT_SETTINGS, EXIT_BAD_INPUT
 from routelens.errors import InputError
 from routelens.store.urls import DEFAULT_STORE_URL
 
@@ -108,7 +108,7 @@ def command_group(name: str, help_text: str) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
         rich_markup_mode=None,
-        context_settings={"help_option_names": HELP_OPTION_NAMES},
+        context_settings=CONTEXT_SETTINGS,
     )
 
 
@@ -117,8 +117,8 @@ NOT_A_TERMINAL_WIDTH = 160
 tables in CI logs and pipes are not cut at 80 columns."""
 
 
-def stdout_console() -> Console:
-    """The console for a command's report: the terminal's width, else COLUMNS, else 160."""
+def stdout_console(*, no_color: bool = False, soft_wrap: bool = False) -> Console:
+    """The console for a command's report: COLUMNS, else the terminal's width, else 160."""
     import os
     import sys
 
@@ -130,7 +130,7 @@ def stdout_console() -> Console:
         width = int(columns)
     elif not sys.stdout.isatty():
         width = NOT_A_TERMINAL_WIDTH
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=soft_wrap, no_color=no_color, width=width)
 
 
 def required_path(value: Path | None, flag: str, command: str) -> Path:

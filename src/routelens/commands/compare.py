@@ -32,7 +32,13 @@ from routelens.analytics.compare import (
     comparison_as_dict,
 )
 from routelens.analytics.window import AttemptFilter
-from routelens.commands.common import ConfigOption, JsonOption, StoreOption, open_configured_store
+from routelens.commands.common import (
+    ConfigOption,
+    JsonOption,
+    StoreOption,
+    open_configured_store,
+    stdout_console,
+)
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
@@ -328,6 +334,6 @@ def compare_command(
         payload["candidate"]["selector"] = candidate
         typer.echo(json.dumps(payload, sort_keys=True))
     else:
-        render_comparison(Console(highlight=False, soft_wrap=False), baseline, candidate, result)
+        render_comparison(stdout_console(), baseline, candidate, result)
     if fail_on_regression and result.significant_regression:
         raise typer.Exit(EXIT_SIGNIFICANT_REGRESSION)

@@ -28,6 +28,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     parse_labels,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.commands.flaky import key_dict
@@ -164,4 +165,4 @@ def confidence_command(
         payload = {"window": window, "cases": [case_confidence_dict(case_) for case_ in cases]}
         typer.echo(json.dumps(payload))
     else:
-        render_confidence(Console(highlight=False, soft_wrap=False), cases)
+        render_confidence(stdout_console(), cases)

@@ -30,6 +30,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     parse_labels,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
@@ -286,4 +287,4 @@ def cost_command(
     if as_json:
         typer.echo(json.dumps({"window": window, **cost_report_dict(report)}))
     else:
-        render_cost(Console(highlight=False, soft_wrap=False), report)
+        render_cost(stdout_console(), report)

@@ -59,12 +59,24 @@ def create(
     cases: Annotated[Path, typer.Option(help="Case file both arms run.")],
     skills_path: Annotated[
         str | None,
-        typer.Option(help="Skills folder inside the repo for git refs [default: see docs]."),
+        typer.Option(
+            help="Skills folder inside the repo for git refs (default: the control folder's "
+            "place in the repository, else skills)."
+        ),
     ] = None,
     repo: Annotated[
-        Path | None, typer.Option(help="Git repository of the refs [default: see docs].")
+        Path | None,
+        typer.Option(
+            help="Git repository of the refs (default: the one holding a folder arm, else "
+            "the working directory)."
+        ),
     ] = None,
-    router: Annotated[str, typer.Option(help="local, or package.module:factory.")] = "local",
+    router: Annotated[
+        str,
+        typer.Option(
+            help="local (offline), anthropic, openai, claude-code, or package.module:factory."
+        ),
+    ] = "local",
     model: Annotated[str | None, typer.Option(help="Model the router uses.")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Attempts per case and arm.")] = 3,
     concurrency: Annotated[int, typer.Option(min=1, help="Attempts in flight.")] = 4,

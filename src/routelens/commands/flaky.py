@@ -31,6 +31,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     parse_labels,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
@@ -207,4 +208,4 @@ def flaky_command(
             flaky_json({"window": window, "rule": str(rule), "min_attempts": min_attempts}, cases)
         )
     else:
-        render_flaky(Console(highlight=False, soft_wrap=False), cases)
+        render_flaky(stdout_console(), cases)

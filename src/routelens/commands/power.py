@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from routelens.analytics.power import PowerPlan, plan_power
-from routelens.commands.common import JsonOption
+from routelens.commands.common import JsonOption, stdout_console
 from routelens.errors import InputError
 
 
@@ -53,8 +53,8 @@ def _optional_percent(value: float | None) -> str:
 def render_power_plan(console: Console, plan: PowerPlan) -> None:
     """Print a power plan as a two-column rich table."""
     table = Table(title="Power of a comparison between two runs", title_justify="left")
-    table.add_column("")
-    table.add_column("", justify="right")
+    table.add_column("Quantity")
+    table.add_column("Value", justify="right")
     rows = [
         ("Cases x repeats", f"{plan.cases} x {plan.repeats}"),
         ("Baseline accuracy", f"{plan.baseline_accuracy:.1%}"),
@@ -115,4 +115,4 @@ def power_command(
     if as_json:
         typer.echo(json.dumps(asdict(plan), sort_keys=True))
     else:
-        render_power_plan(Console(highlight=False, soft_wrap=False), plan)
+        render_power_plan(stdout_console(), plan)

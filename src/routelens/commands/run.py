@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +24,16 @@ if TYPE_CHECKING:
     from routelens.runner.session import RunOutcome
     from routelens.store.records import AttemptRecord
     from routelens.store.sqlstore import Store
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A run after execution: how it ended, its attempts and its cases' definitions."""
+
+    outcome: RunOutcome
+    attempts: list[AttemptRecord]
+    case_definitions: dict[str, dict[str, Any]]
+
 
 EXIT_GATE_FAILED = 1
 EXIT_STOPPED_BY_BUDGET = 3
@@ -54,6 +65,17 @@ def run(
     ] = None,
     trigger_skill: Annotated[
         str | None, typer.Option(help="The skill a trigger eval set (JSON) tests.")
+    ] = None,
+    case: Annotated[
+        list[str] | None, typer.Option(help="Run only this case (repeatable).", metavar="ID")
+    ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only cases of this category (repeatable).", metavar="CATEGORY"),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only cases with this tag (repeatable).", metavar="TAG"),
     ] = None,
     min_accuracy: Annotated[
         float | None, typer.Option(min=0, max=1, help="Gate: exit 1 below this accuracy.")
@@ -90,12 +112,19 @@ def run(
             show_default=False,
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Leave the failed-case list out of the summary.")
+    ] = False,
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """Run a routing suite and print the summary; exit 1 when the gate fails."""
+    """Run a routing suite and print the summary; exit 1 when the gate fails.
+
+    The gate fails when the error rate passes max_error_rate (0.1 by default) and, with
+    --min-accuracy, when accuracy is below it."""
     from routelens.config import load_config
     from routelens.runner.launch import RunFlags
+    from routelens.suite.selection import CaseSelection
 
     config = load_config(config_path)
     flags = RunFlags(
@@ -114,8 +143,9 @@ def run(
             **({} if max_retries is None else {"max_retries": max_retries}),
         },
         trigger_skill=trigger_skill,
+        selection=CaseSelection(tuple(case or ()), tuple(category or ()), tuple(tag or ())),
     )
-    outcome, attempts = _execute(
+    finished = _execute(
         config,
         flags,
         store_option=store,
@@ -126,13 +156,13 @@ def run(
         junit=junit,
     )
     _report(
-        outcome,
-        attempts,
+        finished,
         config,
         as_json=as_json,
         min_accuracy=min_accuracy,
         max_error_rate=max_error_rate,
-        resume_command=_resume_command(outcome.run.run_id, store, config_path),
+        resume_command=_resume_command(finished.outcome.run.run_id, store, config_path),
+        quiet=quiet,
     )
 
 
@@ -158,7 +188,7 @@ def _execute(
     otlp_endpoint: str | None,
     capture_content: bool | None,
     junit: Path | None,
-) -> tuple[RunOutcome, list[AttemptRecord]]:
+) -> FinishedRun:
     from routelens.commands.common import open_configured_store
     from routelens.runner.launch import plan_new_run, prepare_resumed_run, record_new_run
 
@@ -197,7 +227,7 @@ def _execute_prepared(
     otlp_endpoint: str | None,
     capture_content: bool | None,
     junit: Path | None,
-) -> tuple[RunOutcome, list[AttemptRecord]]:
+) -> FinishedRun:
     from rich.console import Console
 
     from routelens.report.junit import write_junit_xml
@@ -237,21 +267,23 @@ def _execute_prepared(
     attempts = store.attempts(run_record.run_id)
     if junit is not None:
         write_junit_xml(junit, outcome.run, attempts)
-    return outcome, attempts
+    definitions = {case.case_id: case.definition for case in store.run_cases(run_record.run_id)}
+    return FinishedRun(outcome, attempts, definitions)
 
 
 def _report(
-    outcome: RunOutcome,
-    attempts: list[AttemptRecord],
+    finished: FinishedRun,
     config: RoutelensConfig,
     *,
     as_json: bool,
     min_accuracy: float | None,
     max_error_rate: float | None,
     resume_command: str,
+    quiet: bool,
 ) -> None:
     import json
 
+    from routelens.analytics.failures import failed_cases
     from routelens.analytics.summary import summarize_attempts
     from routelens.commands.common import stdout_console
     from routelens.report.console import render_run_summary
@@ -259,17 +291,28 @@ def _report(
     from routelens.runner.gate import evaluate_gate
     from routelens.store.records import RunStatus
 
+    outcome, attempts = finished.outcome, finished.attempts
     summary = summarize_attempts(attempts)
     gate = evaluate_gate(
         summary,
         min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,
         max_error_rate=max_error_rate if max_error_rate is not None else config.max_error_rate,
     )
+    failures = failed_cases(attempts, finished.case_definitions)
     if as_json:
-        typer.echo(json.dumps(run_report_dict(outcome.run, summary, slo=config.slo, gate=gate)))
+        report = run_report_dict(outcome.run, summary, slo=config.slo, gate=gate)
+        report["failures"] = [case.as_dict() for case in failures]
+        typer.echo(json.dumps(report))
     else:
         console = stdout_console()
-        render_run_summary(console, outcome.run, summary, slo=config.slo)
+        render_run_summary(
+            console,
+            outcome.run,
+            summary,
+            slo=config.slo,
+            max_error_rate=gate.max_error_rate,
+            failures=() if quiet else failures,
+        )
         for reason in gate.reasons:
             console.print(f"[red]Gate failed:[/] {reason}")
     resume = resume_command

@@ -14,12 +14,16 @@ def show(
     run_id: Annotated[str, typer.Argument(help="The run: its id, a unique prefix, or 'latest'.")],
     store: StoreOption = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Leave the failed-case list out of the summary.")
+    ] = False,
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
     """Print the summary of one stored run."""
     import json
 
+    from routelens.analytics.failures import failed_cases
     from routelens.analytics.summary import summarize_attempts
     from routelens.commands.common import open_configured_store, stdout_console
     from routelens.config import load_config
@@ -32,10 +36,21 @@ def show(
     with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
         attempts = opened.attempts(record.run_id)
+        definitions = {case.case_id: case.definition for case in opened.run_cases(record.run_id)}
     if junit is not None:
         write_junit_xml(junit, record, attempts)
     summary = summarize_attempts(attempts)
+    failures = failed_cases(attempts, definitions)
     if as_json:
-        typer.echo(json.dumps(run_report_dict(record, summary, slo=config.slo)))
+        report = run_report_dict(record, summary, slo=config.slo)
+        report["failures"] = [case.as_dict() for case in failures]
+        typer.echo(json.dumps(report))
     else:
-        render_run_summary(stdout_console(), record, summary, slo=config.slo)
+        render_run_summary(
+            stdout_console(),
+            record,
+            summary,
+            slo=config.slo,
+            max_error_rate=config.max_error_rate,
+            failures=() if quiet else failures,
+        )

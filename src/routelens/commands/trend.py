@@ -27,6 +27,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     parse_labels,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
@@ -142,4 +143,4 @@ def trend_command(
     if as_json:
         typer.echo(json.dumps({"window": window, "by": by.value, **trend_report_dict(report)}))
     else:
-        render_trend(Console(highlight=False, soft_wrap=False), report, by)
+        render_trend(stdout_console(), report, by)

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from routelens.analytics.failures import FailedCase
 from routelens.analytics.summary import GroupAccuracy, RunSummary
 from routelens.store.records import RunRecord
 
@@ -64,9 +65,19 @@ def _seconds(value: float | None) -> str:
 
 
 def render_run_summary(
-    console: Console, run: RunRecord, summary: RunSummary, *, slo: float
+    console: Console,
+    run: RunRecord,
+    summary: RunSummary,
+    *,
+    slo: float,
+    max_error_rate: float = 1.0,
+    failures: Sequence[FailedCase] = (),
 ) -> None:
-    """Print a compact report of one run: accuracy against the SLO, groups, confusions, cost."""
+    """Print a compact report of one run: accuracy against the SLO, groups, confusions, cost,
+    then every failed and errored case (pass `failures`; none for a quiet report).
+
+    When more attempts errored than `max_error_rate` allows, that is said before anything
+    else: an accuracy over the few decided attempts would mislead."""
     model = run.model or _MISSING
     console.print(
         f"[bold]Run {escape(run.run_id)}[/] · router {escape(run.router)} · "
@@ -75,6 +86,14 @@ def render_run_summary(
         emoji=False,
         highlight=False,
     )
+    if summary.error_rate is not None and summary.error_rate > max_error_rate:
+        decided = summary.passed + summary.failed
+        console.print(
+            f"[bold red]Errors: {summary.errors} of {summary.attempts} attempts errored "
+            f"({format_percent(summary.error_rate)}, above the {format_percent(max_error_rate)}"
+            f" limit); the accuracy below rests on {decided} decided attempts only.[/]",
+            highlight=False,
+        )
     console.print(
         f"Accuracy {_accuracy_markup(summary.accuracy, slo)}  SLO {_slo_percent(slo)}",
         highlight=False,
@@ -118,6 +137,96 @@ def render_run_summary(
         f"Latency p50 {_seconds(summary.latency_p50_s)} · p95 {_seconds(summary.latency_p95_s)}",
         highlight=False,
     )
+    if failures:
+        render_failed_cases(console, failures)
+
+
+def render_failed_cases(console: Console, failures: Sequence[FailedCase]) -> None:
+    """Every failed and errored case: a table when it fits the width, else one block a case;
+    ids and skill names are never cut."""
+    rows = [_failure_cells(case) for case in failures]
+    fixed = [max(len(row[index]) for row in rows) for index in (0, 1, 3, 4, 5)]
+    columns = 7
+    needed = sum(max(width, len(head)) for width, head in zip(fixed, _FIXED_HEADERS, strict=True))
+    needed += 12 + 8 + 3 * columns + 1  # input and question at their narrowest, borders
+    if needed <= console.width:
+        console.print(failed_cases_table(failures))
+        return
+    console.print(f"[bold]Failed and errored cases ({len(failures)}, most important first)[/]")
+    for case_id, category, text, expected, actual, passed, question in rows:
+        console.print(
+            Text.assemble(
+                (case_id, "bold"),
+                f" ({category}) passed {passed} · expected ",
+                expected,
+                " · got ",
+                actual,
+            )
+        )
+        console.print(Text("  input: ") + _one_line(text), no_wrap=True, overflow="ellipsis")
+        if question != _MISSING:
+            console.print(
+                Text("  asked: ") + _one_line(question), no_wrap=True, overflow="ellipsis"
+            )
+
+
+def _counts(pairs: Iterable[tuple[str, int]]) -> str:
+    return ", ".join(f"{key} {_TIMES}{count}" for key, count in pairs)
+
+
+def _one_line(text: str) -> Text:
+    return Text(" ".join(text.split()), no_wrap=True, overflow="ellipsis")
+
+
+_FIXED_HEADERS = ("Case", "Category", "Expected", "Actual", "Passed")
+
+
+def _failure_cells(case: FailedCase) -> tuple[str, str, str, str, str, str, str]:
+    actual = _counts(case.routes)
+    if case.error_types:
+        actual = ", ".join(filter(None, [actual, "error: " + _counts(case.error_types)]))
+    question = case.question or _MISSING
+    if case.expected_question:
+        question = f"{question} (expected: {case.expected_question})"
+    return (
+        case.case_id,
+        case.category,
+        case.input or "(empty)",
+        case.expected or "(ask)",
+        actual,
+        f"{case.passed}/{case.attempts}",
+        question,
+    )
+
+
+def failed_cases_table(failures: Sequence[FailedCase]) -> Table:
+    """Every failed and errored case: ids in full, the input cut to the width left over."""
+    table = Table(
+        title=f"Failed and errored cases ({len(failures)}, most important first)",
+        title_justify="left",
+    )
+    table.add_column("Case", no_wrap=True, min_width=max(len(c.case_id) for c in failures))
+    table.add_column("Category", no_wrap=True, min_width=len("disambiguation"))
+    # Input and question columns give way when the table is too wide (rich shrinks only
+    # wrappable columns); their text stays on one line, cut with an ellipsis.
+    table.add_column("Input", min_width=12)
+    table.add_column("Expected", no_wrap=True)
+    table.add_column("Actual", no_wrap=True)
+    table.add_column("Passed", justify="right", no_wrap=True)
+    table.add_column("Question asked", min_width=8)
+    for case_id, category, text, expected, actual, passed, question in map(
+        _failure_cells, failures
+    ):
+        table.add_row(
+            Text(case_id),
+            Text(category),
+            _one_line(text),
+            Text(expected),
+            Text(actual),
+            passed,
+            _one_line(question),
+        )
+    return table
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:

@@ -16,6 +16,7 @@ from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store
 from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
+from routelens.suite.selection import CaseSelection, select_cases
 from routelens.suite.skills import load_skill_set
 
 
@@ -35,6 +36,7 @@ class RunFlags:
     environment: str | None = None
     router_options: Mapping[str, Any] = field(default_factory=dict)
     trigger_skill: str | None = None
+    selection: CaseSelection = field(default_factory=CaseSelection)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
     suite = load_case_suite(
         _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
     )
+    suite = select_cases(suite, flags.selection)
     router_name = flags.router or config.router
     settings = RunSettings(
         router=router_name,
@@ -93,6 +96,7 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
         timeout_s=flags.timeout_s or config.timeout_s,
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
         router_options={**config.options_for(router_name), **flags.router_options},
+        selection=flags.selection.as_dict() if flags.selection else {},
     )
     router = _router(settings, settings.router_options, config)
     settings = replace(settings, model=settings.model or router.model)

@@ -34,6 +34,8 @@ class RunSettings:
     timeout_s: float | None = 120.0
     max_cost_usd: float | None = None
     router_options: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, list[str]] = field(default_factory=dict)
+    """The `--case/--category/--tag` subset this run is limited to (empty: the whole suite)."""
 
     def storable(self) -> dict[str, Any]:
         """The settings as stored: router options whose names suggest a secret are dropped."""

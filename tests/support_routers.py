@@ -44,3 +44,15 @@ def wavering_router(model: str | None = None, **_: Any) -> FunctionRouter:
         return RouteResult(skill=skills[count % len(skills)].name, cost_usd=0.002)
 
     return FunctionRouter(answer, name="wavering", model=model or "wavering-1")
+
+
+def mostly_failing_router(model: str | None = None, **_: Any) -> FunctionRouter:
+    """Errors on every case but C1 (an API outage); routes C1 to jira-issue."""
+    from routelens.routers.base import RouterError
+
+    def answer(request: RouteRequest) -> RouteResult:
+        if request.case_id != "C1":
+            raise RouterError("overloaded", error_type="overloaded_error", http_status=529)
+        return RouteResult(skill="jira-issue")
+
+    return FunctionRouter(answer, name="outage", model=model or "outage-1")

@@ -187,9 +187,26 @@ def test_a_v2_store_gains_the_experiments_table_and_keeps_its_runs(
 
 
 def test_the_v3_step_leaves_an_existing_experiments_table_alone(store: Store) -> None:
+    row = {
+        "name": "kept",
+        "status": "draft",
+        "control": {"kind": "folder"},
+        "treatment": {"kind": "folder"},
+        "cases_path": "cases.yaml",
+        "router": "local",
+        "repeat": 3,
+        "concurrency": 4,
+        "seed": 7,
+        "created_at": datetime(2024, 5, 1, tzinfo=UTC),
+    }
+    with store.engine.begin() as connection:
+        connection.execute(tables.experiments.insert(), row)
     with store.engine.begin() as connection:
         MIGRATIONS[2].apply(connection)
         assert inspect(connection).has_table("experiments")
+        kept = connection.execute(tables.experiments.select()).mappings().all()
+    # a v3 step that dropped and recreated the table would have lost the experiment
+    assert [(r["name"], r["seed"], r["control"]) for r in kept] == [("kept", 7, {"kind": "folder"})]
 
 
 def test_a_v4_store_gains_input_hashes_for_its_attempts_and_the_flaky_index(

@@ -17,9 +17,7 @@ def parse_window(text: str, *, field: str = "window") -> timedelta:
     """`12h`, `7d`, `4w` → a timedelta; anything else is an InputError naming `--<field>`."""
     match = _WINDOW.match(text)
     if not match or int(match.group(1)) == 0:
-        raise InputError(
-            f"--{field}", f"{text!r} is not a duration like 12h, 7d or 4w", field=field
-        )
+        raise InputError(f"--{field}", f"{text!r} is not a duration like 12h, 7d or 4w")
     return int(match.group(1)) * _UNIT[match.group(2)]
 
 

@@ -1,0 +1,165 @@
+"""`routelens run` and `show` as a person reads them: failed cases, errors first, subsets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from routelens.cli import app
+from routelens.store import open_store
+
+runner = CliRunner()
+
+LONG_ID = "TC-a-very-long-case-identifier-that-must-never-be-elided-0001"
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.sqlite'}"
+
+
+def _run(*args: str, columns: int | None = None) -> tuple[int, str, str]:
+    env = {} if columns is None else {"COLUMNS": str(columns)}
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _suite(skills_dir: Path, cases_file: Path, store_url: str, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--skills",
+        str(skills_dir),
+        "--cases",
+        str(cases_file),
+        "--store",
+        store_url,
+        *extra,
+    ]
+
+
+def _with_long_failing_case(cases_file: Path) -> None:
+    cases_file.write_text(
+        cases_file.read_text()
+        + f"  - id: {LONG_ID}\n    category: direct\n"
+        + "    input: "
+        + "please create a bug about the login page crashing " * 4
+        + "\n"
+        + "    expected_skill: jira-lifecycle\n"
+    )
+
+
+@pytest.mark.parametrize("columns", [None, 100, 240])
+def test_summary_lists_every_failed_case_with_full_ids_at_any_width(
+    skills_dir: Path, cases_file: Path, store_url: str, columns: int | None
+) -> None:
+    _with_long_failing_case(cases_file)
+    _, out, _ = _run(*_suite(skills_dir, cases_file, store_url, "--json"))
+    report = json.loads(out)
+    failed_ids = {f["case_id"] for f in report["failures"]}
+    assert LONG_ID in failed_ids
+    assert failed_ids == {f["case_id"] for f in report["failures"] if f["failed"] + f["errors"] > 0}
+    code, out, _ = _run("show", report["run_id"], "--store", store_url, columns=columns)
+    assert code == 0
+    assert "Failed and errored cases" in out
+    for case_id in failed_ids:
+        assert case_id in out  # never elided, whatever the width
+    for line in out.splitlines():
+        assert len(line) <= (columns or 160)
+    quiet = _run("show", report["run_id"], "--store", store_url, "--quiet")[1]
+    assert "Failed and errored cases" not in quiet
+    assert LONG_ID not in quiet
+
+
+def test_failures_are_ordered_most_important_first(
+    skills_dir: Path, cases_file: Path, store_url: str
+) -> None:
+    _with_long_failing_case(cases_file)
+    _, out, _ = _run(
+        *_suite(
+            skills_dir,
+            cases_file,
+            store_url,
+            "--router",
+            "tests.support_routers:wavering_router",
+            "--repeat",
+            "3",
+            "--json",
+        )
+    )
+    failures = json.loads(out)["failures"]
+    shares = [f["failed"] / (f["attempts"] - f["errors"]) for f in failures]
+    assert shares == sorted(shares, reverse=True)
+    assert {"case_id", "category", "input", "expected", "routes", "question"} <= set(failures[0])
+
+
+def test_errors_above_the_limit_are_said_first_and_fail_the_default_gate(
+    skills_dir: Path, cases_file: Path, store_url: str
+) -> None:
+    args = _suite(
+        skills_dir, cases_file, store_url, "--router", "tests.support_routers:mostly_failing_router"
+    )
+    code, out, _ = _run(*args)
+    assert code == 1  # no --min-accuracy given: the error rate alone fails the gate
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines[1].startswith("Errors: 3 of 4 attempts errored (75.0%, above the 10.0% limit)")
+    assert lines[2].startswith("Accuracy 100.0%")  # the headline never leads with it
+    assert "Gate failed: error rate 75.0% is above 10.0%" in out
+    code, out, _ = _run(*args, "--max-error-rate", "0.8")
+    assert code == 0
+    assert "Errors:" not in out
+
+
+def test_case_category_and_tag_select_a_subset(
+    skills_dir: Path, cases_file: Path, store_url: str
+) -> None:
+    cases_file.write_text(
+        cases_file.read_text().replace(
+            "    expected_skill: search\n", "    expected_skill: search\n    tags: [smoke]\n"
+        )
+    )
+    code, out, err = _run(
+        *_suite(
+            skills_dir,
+            cases_file,
+            store_url,
+            "--case",
+            "C1",
+            "--category",
+            "edge",
+            "--tag",
+            "smoke",
+            "--json",
+        )
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    with open_store(store_url) as store:
+        cases = {case.case_id for case in store.run_cases(report["run_id"])}
+        attempts = {a.case_id for a in store.attempts(report["run_id"])}
+        run = store.get_run(report["run_id"])
+    assert cases == attempts == {"C1", "C2", "C4"}
+    assert run is not None
+    assert run.settings["selection"] == {"case": ["C1"], "category": ["edge"], "tag": ["smoke"]}
+    code, out, _ = _run(*_suite(skills_dir, cases_file, store_url, "--json"))
+    assert json.loads(out)["suite_hash"] != report["suite_hash"]  # a subset is another suite
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--case", "C11"], "case: no case 'C11' in the suite (did you mean C1"),
+        (["--category", "diret"], "no category 'diret' in the suite (did you mean direct?)"),
+        (["--tag", "nightly"], "tag: no tag 'nightly' in the suite"),
+    ],
+)
+def test_a_selection_that_names_nothing_is_bad_input(
+    skills_dir: Path, cases_file: Path, tmp_path: Path, flags: list[str], message: str
+) -> None:
+    store = tmp_path / "never.sqlite"
+    code, _, err = _run(*_suite(skills_dir, cases_file, str(store), *flags))
+    assert code == 2
+    assert message in err
+    assert not store.exists()  # bad input never creates a store

@@ -56,3 +56,17 @@ def mostly_failing_router(model: str | None = None, **_: Any) -> FunctionRouter:
         return RouteResult(skill="jira-issue")
 
     return FunctionRouter(answer, name="outage", model=model or "outage-1")
+
+
+def url_router(model: str | None = None, base_url: str = "", **_: Any) -> FunctionRouter:
+    """Routes to the first skill; takes a `base_url` option like an API router would."""
+
+    def answer(request: RouteRequest) -> RouteResult:
+        return RouteResult(skill=request.skills.skills[0].name)
+
+    return FunctionRouter(answer, name="url", model=model or "url-1")
+
+
+def strict_router(model: str | None = None) -> FunctionRouter:
+    """Takes no options at all: any `--router-option` is a TypeError at construction."""
+    return FunctionRouter(lambda request: RouteResult(skill=None), name="strict", model=model)

@@ -131,7 +131,7 @@ def test_bad_input_never_loses_what_is_recorded(
     assert "no such skills folder" in err
     code, _, err = _run_suite(skills_dir, cases_file, store_url, "--label", "oops")
     assert code == 2
-    assert "--label: label: 'oops' is not key=value" in err
+    assert "--label: 'oops' is not key=value" in err
     with open_store(store_url) as store:
         assert [r.run_id for r in store.list_runs()] == [run_id]
         assert len(store.attempts(run_id)) == 4

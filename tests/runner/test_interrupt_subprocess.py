@@ -1,4 +1,5 @@
-"""A real Ctrl-C (SIGINT) to `routelens run`, then `--resume`: nothing lost, nothing twice."""
+"""A real Ctrl-C (SIGINT) or SIGTERM to `routelens run`, then `--resume`: nothing lost, nothing
+twice."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from routelens.store import RunStatus, open_store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -18,8 +21,11 @@ def _routelens(*args: str) -> list[str]:
     return [sys.executable, "-m", "routelens.cli", *args]
 
 
-def test_sigint_leaves_a_consistent_store_and_resume_completes_it(
-    skills_dir: Path, cases_file: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_a_signal_leaves_a_consistent_store_and_resume_completes_it(
+    skills_dir: Path, cases_file: Path, tmp_path: Path, sent: signal.Signals, exit_code: int
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
@@ -54,9 +60,9 @@ def test_sigint_leaves_a_consistent_store_and_resume_completes_it(
         with open_store(store_url) as store:
             runs = store.list_runs()
             recorded = len(store.attempts(runs[0].run_id)) if runs else 0
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == exit_code, stderr
     assert "Traceback" not in stderr
     assert "--resume" in stderr
 

@@ -73,13 +73,13 @@ def configured_store_url(store_url: str | None, config: RoutelensConfig) -> str:
     return store_url or config.store or DEFAULT_STORE_URL
 
 
-def parse_labels(pairs: list[str]) -> dict[str, str]:
-    """`["team=qa", "release=1.2"]` → `{"team": "qa", "release": "1.2"}`."""
+def parse_labels(pairs: list[str], flag: str = "--label") -> dict[str, str]:
+    """`["team=qa", "release=1.2"]` → `{"team": "qa", "release": "1.2"}`; errors name `flag`."""
     labels: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InputError("--label", f"{pair!r} is not key=value", field="label")
+            raise InputError(flag, f"{pair!r} is not key=value")
         labels[key.strip()] = value.strip()
     return labels
 
@@ -87,7 +87,7 @@ def parse_labels(pairs: list[str]) -> dict[str, str]:
 def parse_router_options(pairs: list[str]) -> dict[str, Any]:
     """`--router-option ambiguity_ratio=0.7` values, read as JSON when they parse as JSON."""
     options: dict[str, Any] = {}
-    for key, text in parse_labels(pairs).items():
+    for key, text in parse_labels(pairs, "--router-option").items():
         try:
             options[key] = json.loads(text)
         except json.JSONDecodeError:

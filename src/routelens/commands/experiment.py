@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -38,7 +39,7 @@ from routelens.report.progress import RunProgress
 from routelens.store import Store
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_SIGNAL_BASE = 128  # interrupted: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -139,7 +140,7 @@ def run(
         typer.echo(
             f"routelens: interrupted; continue with: routelens experiment run {name}", err=True
         )
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_SIGNAL_BASE + int(outcome.interrupted_by or signal.SIGINT))
 
 
 def _status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class FinishedRun:
 
 EXIT_GATE_FAILED = 1
 EXIT_STOPPED_BY_BUDGET = 3
-EXIT_INTERRUPTED = 130
+EXIT_SIGNAL_BASE = 128  # interrupted: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
 
 ROUTER_HELP = (
     "local (offline, the default), anthropic, openai, claude-code, or package.module:factory."
@@ -138,10 +138,8 @@ def run(
         max_cost_usd=max_cost,
         labels=parse_labels(label or []),
         environment=environment,
-        router_options={
-            **parse_router_options(router_option or []),
-            **({} if max_retries is None else {"max_retries": max_retries}),
-        },
+        router_options=parse_router_options(router_option or []),
+        max_retries=max_retries,
         trigger_skill=trigger_skill,
         selection=CaseSelection(tuple(case or ()), tuple(category or ()), tuple(tag or ())),
     )
@@ -199,6 +197,8 @@ def _execute(
                 opened, prepared, retry_errors, otlp_endpoint, capture_content, junit
             )
     plan = plan_new_run(config, flags)  # every input error surfaces before a store exists
+    for note in plan.notes:
+        typer.echo(f"routelens: note: {note}", err=True)
     try:
         opened = open_configured_store(store_option, config, access="create")
     except BaseException:
@@ -282,6 +282,7 @@ def _report(
     quiet: bool,
 ) -> None:
     import json
+    import signal
 
     from routelens.analytics.failures import failed_cases
     from routelens.analytics.summary import summarize_attempts
@@ -325,6 +326,8 @@ def _report(
         raise typer.Exit(EXIT_STOPPED_BY_BUDGET)
     if outcome.interrupted:
         typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED)
+        # 128 + the signal number, as shells report a process stopped by that signal
+        signal_number = int(outcome.interrupted_by or signal.SIGINT)
+        raise typer.Exit(EXIT_SIGNAL_BASE + signal_number)
     if not gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)

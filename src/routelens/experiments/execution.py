@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -26,7 +27,12 @@ from routelens.experiments.storage import require_experiment, save_experiment
 from routelens.routers.base import Router
 from routelens.routers.registry import RouterContext, make_router
 from routelens.runner.engine import AttemptExecutor, AttemptObserver, WorkItem
-from routelens.runner.session import RunSettings, create_run
+from routelens.runner.session import (
+    RunSettings,
+    create_run,
+    interrupting_signal,
+    sigterm_as_interrupt,
+)
 from routelens.store.records import RunStatus
 from routelens.store.sqlstore import Store
 from routelens.suite.cases import load_case_suite
@@ -42,7 +48,12 @@ class ExperimentRunOutcome:
 
     experiment: ExperimentRecord
     attempts_made: Mapping[Arm, int]
-    interrupted: bool
+    interrupted_by: signal.Signals | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal (Ctrl-C, SIGTERM) stopped it before every attempt ran."""
+        return self.interrupted_by is not None
 
 
 def interleaved_plan(
@@ -162,9 +173,9 @@ def run_experiment(
         }
         done = {arm: store.attempt_keys(executors[arm].run.run_id) for arm in Arm}
         plan = interleaved_plan(cases, record.repeat, record.seed, done)
-        interrupted = _execute(store, executors, plan, record.concurrency)
+        stopped_by = _execute(store, executors, plan, record.concurrency)
     made = {arm: executors[arm].attempts_made for arm in Arm}
-    return ExperimentRunOutcome(require_experiment(store, name), made, interrupted)
+    return ExperimentRunOutcome(require_experiment(store, name), made, stopped_by)
 
 
 def _executor(
@@ -196,19 +207,22 @@ def _execute(
     executors: Mapping[Arm, AttemptExecutor],
     plan: list[tuple[Arm, WorkItem]],
     concurrency: int,
-) -> bool:
+) -> signal.Signals | None:
     for executor in executors.values():
         store.set_run_status(executor.run.run_id, RunStatus.RUNNING)
     status = RunStatus.FAILED
+    stopped_by: signal.Signals | None = None
     try:
-        asyncio.run(_work(executors, plan, concurrency))
+        with sigterm_as_interrupt():
+            asyncio.run(_work(executors, plan, concurrency))
         status = RunStatus.COMPLETED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         status = RunStatus.INTERRUPTED
+        stopped_by = interrupting_signal(interrupt)
     finally:
         for executor in executors.values():
             store.set_run_status(executor.run.run_id, status, finished_at=datetime.now(UTC))
-    return status is RunStatus.INTERRUPTED
+    return stopped_by
 
 
 async def _work(

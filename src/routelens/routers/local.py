@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import bm25s
 import numpy as np
 import Stemmer
+from pydantic import Field
 
 from routelens.routers.base import RouteRequest, RouteResult
+from routelens.routers.options import STRICT
 from routelens.suite.models import Skill, SkillSet
 
 LOCAL_ROUTER_NAME = "local"
@@ -23,9 +26,9 @@ class LocalRouterSettings:
     the top score. `max_options`: how many skills a clarifying question names.
     """
 
-    ambiguity_ratio: float = 0.8
-    max_options: int = 3
-    name_weight: int = 2
+    ambiguity_ratio: Annotated[float, STRICT, Field(gt=0, le=1)] = 0.8
+    max_options: Annotated[int, STRICT, Field(ge=2)] = 3
+    name_weight: Annotated[int, STRICT, Field(ge=1)] = 2
 
 
 def _skill_document(skill: Skill, name_weight: int) -> str:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from routelens.errors import InputError
 from routelens.routers.base import Router
 from routelens.routers.local import LOCAL_ROUTER_NAME, LocalRouter, LocalRouterSettings
+from routelens.routers.options import (
+    API_ROUTER_OPTION_NAMES,
+    ApiRouterOptions,
+    check_known,
+    validated_options,
+)
 
 RouterFactory = Callable[..., Router]
 
@@ -22,63 +28,50 @@ class RouterContext:
     pricing: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def _check_options(router: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
-    known = sorted(known)
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise InputError(
-            "router options",
-            f"unknown option(s) for the {router} router: "
-            f"{', '.join(unknown)} (known: {', '.join(known)})",
-            field=unknown[0],
-        )
-
-
-API_ROUTER_OPTIONS = frozenset(
-    {"api_key", "base_url", "max_tokens", "temperature", "timeout_s", "seed"}
-)
-
-
 def _api_router_arguments(
     router: str, options: Mapping[str, Any], context: RouterContext
 ) -> dict[str, Any]:
-    """Options shared by the API routers, turned into constructor arguments."""
+    """Options shared by the API routers, checked and turned into constructor arguments."""
     from routelens.routers.api_call import ApiCaller
     from routelens.routers.limits import AdaptiveLimiter, LimiterSettings
     from routelens.routers.pricing import load_price_table
     from routelens.routers.retry import RetryPolicy
 
-    _check_options(router, options, API_ROUTER_OPTIONS | {"max_retries", "max_concurrency"})
-    max_concurrency = int(options.get("max_concurrency", context.concurrency))
+    checked = validated_options(router, ApiRouterOptions, options)
     caller = ApiCaller(
-        retry_policy=RetryPolicy(max_retries=int(options.get("max_retries", 4))),
-        limiter=AdaptiveLimiter(LimiterSettings(max_concurrency=max_concurrency)),
+        retry_policy=RetryPolicy(max_retries=checked.max_retries),
+        limiter=AdaptiveLimiter(
+            LimiterSettings(max_concurrency=checked.max_concurrency or context.concurrency)
+        ),
         prices=load_price_table(context.pricing),
-        seed=options.get("seed"),
+        seed=checked.seed,
     )
-    direct = API_ROUTER_OPTIONS - {"seed"}
-    return {"caller": caller, **{key: value for key, value in options.items() if key in direct}}
+    return {
+        "caller": caller,
+        "api_key": checked.api_key,
+        "base_url": checked.base_url,
+        "max_tokens": checked.max_tokens,
+        "temperature": checked.temperature,
+        "timeout_s": checked.timeout_s,
+    }
 
 
 def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.anthropic_router import AnthropicRouter
 
-    cache = bool(options.get("prompt_cache", True))
-    shared = {key: value for key, value in options.items() if key != "prompt_cache"}
-    return AnthropicRouter(
-        model, prompt_cache=cache, **_api_router_arguments("anthropic", shared, context)
-    )
+    arguments = _api_router_arguments("anthropic", options, context)
+    return AnthropicRouter(model, prompt_cache=options.get("prompt_cache", True), **arguments)
 
 
 def _openai(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.openai_router import OpenAIRouter
 
+    check_known("openai", options, set(API_ROUTER_OPTION_NAMES) - {"prompt_cache"})
     return OpenAIRouter(model, **_api_router_arguments("openai", options, context))
 
 
 def _local(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
-    _check_options("local", options, LocalRouterSettings.__dataclass_fields__)
-    return LocalRouter(LocalRouterSettings(**options), model=model)
+    return LocalRouter(validated_options("local", LocalRouterSettings, options), model=model)
 
 
 def _claude_code(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
@@ -124,7 +117,12 @@ def make_router(
     if builder is not None:
         return builder(model, options, context or RouterContext())
     if ":" in name:
-        router = _import_factory(name)(model=model, **options)
+        try:
+            router = _import_factory(name)(model=model, **options)
+        except (TypeError, ValueError) as error:
+            raise InputError(
+                "--router-option", f"router {name!r} refused its options: {error}"
+            ) from None
         if not isinstance(router, Router):
             raise InputError("--router", f"{name!r} did not return a Router", field="router")
         return router

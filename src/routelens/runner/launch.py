@@ -19,6 +19,9 @@ from routelens.suite.models import Case, CaseSuite, SkillSet
 from routelens.suite.selection import CaseSelection, select_cases
 from routelens.suite.skills import load_skill_set
 
+RETRYING_ROUTERS = ("anthropic", "openai")
+"""Routers that retry failed API calls themselves, and so take `--max-retries`."""
+
 
 @dataclass(frozen=True)
 class RunFlags:
@@ -37,6 +40,7 @@ class RunFlags:
     router_options: Mapping[str, Any] = field(default_factory=dict)
     trigger_skill: str | None = None
     selection: CaseSelection = field(default_factory=CaseSelection)
+    max_retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class NewRunPlan:
     router: Router
     labels: Mapping[str, str]
     environment: str | None
+    notes: tuple[str, ...] = ()
+    """Things worth saying before the run starts (a flag that does not apply, say)."""
 
 
 def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
@@ -88,6 +94,16 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
     )
     suite = select_cases(suite, flags.selection)
     router_name = flags.router or config.router
+    router_options = {**config.options_for(router_name), **flags.router_options}
+    notes: list[str] = []
+    if flags.max_retries is not None:
+        if router_name in RETRYING_ROUTERS:
+            router_options["max_retries"] = flags.max_retries
+        else:
+            notes.append(
+                f"--max-retries applies to the {' and '.join(RETRYING_ROUTERS)} routers; "
+                f"the {router_name} router does its own error handling, so it is ignored"
+            )
     settings = RunSettings(
         router=router_name,
         model=flags.model or config.model,
@@ -95,7 +111,7 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
         concurrency=flags.concurrency or config.concurrency,
         timeout_s=flags.timeout_s or config.timeout_s,
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
-        router_options={**config.options_for(router_name), **flags.router_options},
+        router_options=router_options,
         selection=flags.selection.as_dict() if flags.selection else {},
     )
     router = _router(settings, settings.router_options, config)
@@ -107,6 +123,7 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
         router=router,
         labels={**config.labels, **flags.labels},
         environment=flags.environment or config.environment,
+        notes=tuple(notes),
     )
 
 
@@ -141,5 +158,7 @@ def prepare_resumed_run(
         **settings.router_options,
         **flags.router_options,
     }
+    if flags.max_retries is not None and settings.router in RETRYING_ROUTERS:
+        options["max_retries"] = flags.max_retries
     router = _router(settings, options, config)
     return PreparedRun(resumable.run, resumable.skills, resumable.cases, settings, router)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from routelens.errors import InputError
@@ -16,11 +19,12 @@ from routelens.routers.base import Router
 from routelens.runner.engine import AttemptExecutor, AttemptObserver, plan_work
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord, RunStatus, Verdict
 from routelens.store.sqlstore import Store
+from routelens.store.urls import SECRET_NAME_PATTERN, strip_url_credentials
 from routelens.suite.git_state import git_state
 from routelens.suite.models import Case, CaseSuite, SkillSet
 from routelens.suite.skills import load_skill_set
 
-SECRET_KEY_PATTERN = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
+SECRET_KEY_PATTERN = SECRET_NAME_PATTERN
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,11 @@ class RunSettings:
     """The `--case/--category/--tag` subset this run is limited to (empty: the whole suite)."""
 
     def storable(self) -> dict[str, Any]:
-        """The settings as stored: router options whose names suggest a secret are dropped."""
+        """The settings as stored: router options whose names suggest a secret are dropped,
+        and URLs lose their user, password and secret-looking query values."""
         settings = asdict(self)
         settings["router_options"] = {
-            key: value
+            key: strip_url_credentials(value) if isinstance(value, str) else value
             for key, value in self.router_options.items()
             if not SECRET_KEY_PATTERN.search(key)
         }
@@ -56,11 +61,41 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """How an execution ended: the run as now stored and how many attempts this call made."""
+    """How an execution ended: the run as now stored and how many attempts this call made.
+
+    `interrupted_by` names the signal that stopped it (SIGINT for Ctrl-C, SIGTERM for a
+    killed CI job), None when it ran to its end."""
 
     run: RunRecord
     attempts_made: int
     interrupted: bool
+    interrupted_by: signal.Signals | None = None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop like Ctrl-C, so the run is left `interrupted` and resumable."""
+
+
+def interrupting_signal(interrupt: KeyboardInterrupt) -> signal.Signals:
+    """SIGTERM for a `Terminated`, else SIGINT (Ctrl-C)."""
+    return signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a run executes, SIGTERM interrupts it the way Ctrl-C does (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def new_run_id(now: datetime) -> str:
@@ -186,15 +221,20 @@ def execute_run(
     )
     store.set_run_status(run.run_id, RunStatus.RUNNING)
     status = RunStatus.FAILED
+    stopped_by: signal.Signals | None = None
     try:
-        asyncio.run(_execute(executor, items, settings.concurrency, router))
+        with sigterm_as_interrupt():
+            asyncio.run(_execute(executor, items, settings.concurrency, router))
         status = RunStatus.STOPPED_BY_BUDGET if executor.stopped_by_budget else RunStatus.COMPLETED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         status = RunStatus.INTERRUPTED
+        stopped_by = interrupting_signal(interrupt)
     finally:
         store.set_run_status(run.run_id, status, finished_at=datetime.now(UTC))
     final = store.get_run(run.run_id) or replace(run, status=status)
-    return RunOutcome(final, executor.attempts_made, status is RunStatus.INTERRUPTED)
+    return RunOutcome(
+        final, executor.attempts_made, status is RunStatus.INTERRUPTED, interrupted_by=stopped_by
+    )
 
 
 async def _execute(

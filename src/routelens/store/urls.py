@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_STORE_URL = "sqlite:///.routelens/routelens.sqlite"
 """Where runs go when no store is named: a SQLite file under the working directory."""
@@ -18,3 +19,28 @@ def redact_url(url: str) -> str:
     'postgresql://ci:***@db:5432/routelens'
     """
     return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+SECRET_NAME_PATTERN = re.compile(r"key|token|secret|password|auth|credential", re.IGNORECASE)
+"""Option and query-string names that suggest a secret: never stored, never printed."""
+
+
+def strip_url_credentials(url: str) -> str:
+    """`url` without user and password, and without query values named like secrets.
+
+    >>> strip_url_credentials("https://ci:s3cret@llm.internal/v1?api_key=k&region=eu")
+    'https://llm.internal/v1?region=eu'
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not SECRET_NAME_PATTERN.search(name)
+    ]
+    return urlunsplit((parts.scheme, host, parts.path, urlencode(query), parts.fragment))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,25 +87,54 @@ def test_publish_rules_into_a_file_exits_2(tmp_path: Path) -> None:
     assert result.stderr == f"routelens: error: {occupied}: out: not a folder\n"
 
 
-def _grafana_builder_available() -> bool:
-    try:
-        module = importlib.import_module("routelens.publish.grafana")
-    except ImportError:
-        return False
-    return hasattr(module, "write_dashboards")
-
-
-@pytest.mark.skipif(
-    not _grafana_builder_available(),
-    reason="routelens.publish.grafana.write_dashboards is not written yet (issue 7 item 4)",
-)
 def test_publish_grafana_prints_the_files_the_builder_wrote(tmp_path: Path) -> None:
     out = tmp_path / "grafana"
-    result = runner.invoke(app, ["publish", "grafana", "--out", str(out), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "publish",
+            "grafana",
+            "--out",
+            str(out),
+            "--json",
+            "--datasource-url",
+            "http://prometheus:9090",
+            "--dashboards-path",
+            "/var/lib/dash",
+        ],
+    )
     assert result.exit_code == 0, result.output
     files = [Path(name) for name in json.loads(result.stdout)["files"]]
-    assert files
+    assert len(files) == 7
     assert all(path.is_file() and out in path.parents for path in files)
+    datasource = yaml.safe_load((out / "provisioning/datasources/routelens.yaml").read_text())
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((out / "provisioning/dashboards/routelens.yaml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/dash"
+
+
+def test_publish_grafana_without_the_extra_says_how_to_get_it(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['grafana_foundation_sdk'] = None  # as if the extra were not installed\n"
+        "from routelens.cli import main\n"
+        f"sys.argv = ['routelens', 'publish', 'grafana', '--out', {str(tmp_path)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("routelens: error: routelens publish grafana: needs ")
+    assert "pip install -e '.[publish]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_publish_rules_refuses_a_file_name_for_its_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["publish", "rules", "--out", str(tmp_path / "rules.yml")])
+    assert result.exit_code == 2
+    assert "--out is a folder for the two rule files" in result.stderr
+    assert not (tmp_path / "rules.yml").exists()
 
 
 def test_an_implicit_routelens_toml_is_named_in_errors(

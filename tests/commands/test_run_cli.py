@@ -163,3 +163,29 @@ def test_a_selection_that_names_nothing_is_bad_input(
     assert code == 2
     assert message in err
     assert not store.exists()  # bad input never creates a store
+
+
+def test_output_files_get_their_folders_and_a_folder_is_bad_input(
+    skills_dir: Path, cases_file: Path, store_url: str, tmp_path: Path
+) -> None:
+    junit = tmp_path / "missing" / "dir" / "x.xml"
+    code, out, err = _run(
+        *_suite(skills_dir, cases_file, store_url, "--junit", str(junit), "--json")
+    )
+    assert code == 0, err
+    assert junit.read_text().startswith("<?xml")
+    run_id = json.loads(out)["run_id"]
+    for argv in (
+        ["export", run_id, "--out", str(tmp_path)],
+        ["show", run_id, "--junit", str(tmp_path)],
+        [*_suite(skills_dir, cases_file, store_url, "--junit", str(tmp_path))],
+    ):
+        code, _, err = _run(*argv, "--store", store_url) if argv[0] != "run" else _run(*argv)
+        assert code == 2, argv
+        assert "is a folder;" in err
+        assert "Traceback" not in err
+    with open_store(store_url) as store:
+        assert len(store.list_runs()) == 1  # the refused run never started
+    nested = tmp_path / "a" / "b" / "run.jsonl"
+    assert _run("export", run_id, "--out", str(nested), "--store", store_url)[0] == 0
+    assert nested.read_text().count("\n") == 4

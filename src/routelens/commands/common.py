@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -149,3 +150,21 @@ def positive_number(value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise typer.BadParameter(f"must be greater than 0, not {value:g}")
     return value
+
+
+def output_file(path: Path | None, flag: str) -> Path | None:
+    """`path` ready to be written: its folders made; a folder or unwritable place is an
+    InputError naming `flag`. Checked before any work starts, so a typo costs nothing."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise InputError(path, f"is a folder; {flag} takes a file name, e.g. {path / 'out'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            path.parent, f"cannot create the folder for {flag}: {error.strerror}"
+        ) from None
+    if path.parent.exists() and not os.access(path.parent, os.W_OK):
+        raise InputError(path.parent, f"cannot write here ({flag})")
+    return path

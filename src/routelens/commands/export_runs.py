@@ -17,12 +17,14 @@ def export(
     config_path: ConfigOption = None,
 ) -> None:
     """Write one attempt per line (JSONL) for a run."""
-    from routelens.commands.common import open_configured_store
+    from routelens.commands.common import open_configured_store, output_file
     from routelens.config import load_config
     from routelens.store.jsonl import export_run_jsonl
     from routelens.store.run_lookup import find_run
 
-    with open_configured_store(store, load_config(config_path)) as opened:
+    config = load_config(config_path)
+    checked = output_file(out, "--out") or out
+    with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
-        count = export_run_jsonl(opened, record.run_id, out)
+        count = export_run_jsonl(opened, record.run_id, checked)
     typer.echo(f"exported {count} attempts of run {record.run_id} to {out}")

@@ -13,6 +13,7 @@ from routelens.commands.common import (
     JsonOption,
     LabelOption,
     StoreOption,
+    output_file,
     parse_labels,
     parse_router_options,
     positive_number,
@@ -151,7 +152,7 @@ def run(
         retry_errors=retry_errors,
         otlp_endpoint=otlp_endpoint,
         capture_content=capture_content,
-        junit=junit,
+        junit=output_file(junit, "--junit"),
     )
     _report(
         finished,

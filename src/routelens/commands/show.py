@@ -25,7 +25,7 @@ def show(
 
     from routelens.analytics.failures import failed_cases
     from routelens.analytics.summary import summarize_attempts
-    from routelens.commands.common import open_configured_store, stdout_console
+    from routelens.commands.common import open_configured_store, output_file, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_run_summary
     from routelens.report.junit import write_junit_xml
@@ -33,6 +33,7 @@ def show(
     from routelens.store.run_lookup import find_run
 
     config = load_config(config_path)
+    junit = output_file(junit, "--junit")
     with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
         attempts = opened.attempts(record.run_id)

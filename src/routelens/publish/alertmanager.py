@@ -15,6 +15,7 @@ from typing import Any
 from routelens.config import AlertmanagerSettings, RoutelensConfig
 from routelens.errors import InputError
 from routelens.publish import catalogue as c
+from routelens.publish.go_templates import go_template_literal
 from routelens.publish.rules import dump_generated_yaml, write_generated_file
 
 RECEIVER_SLACK = "routelens-slack"
@@ -52,7 +53,7 @@ def _require(value: str | None, field: str, channel: str, source: str | Path) ->
 def _slack_receiver(settings: AlertmanagerSettings) -> dict[str, Any]:
     slack = {
         "api_url_file": settings.slack_api_url_file,
-        "channel": settings.slack_channel,
+        "channel": go_template_literal(settings.slack_channel),
         "send_resolved": True,
         "title": SLACK_TITLE,
         "text": SLACK_TEXT,
@@ -71,8 +72,8 @@ def _pagerduty_receiver(routing_key_file: str) -> dict[str, Any]:
 
 def _email_receiver(settings: AlertmanagerSettings, source: str | Path) -> dict[str, Any]:
     email: dict[str, Any] = {
-        "to": _require(settings.email_to, "email_to", "email", source),
-        "from": _require(settings.email_from, "email_from", "email", source),
+        "to": go_template_literal(_require(settings.email_to, "email_to", "email", source)),
+        "from": go_template_literal(_require(settings.email_from, "email_from", "email", source)),
         "smarthost": _require(settings.email_smarthost, "email_smarthost", "email", source),
     }
     if settings.email_auth_password_file is not None:

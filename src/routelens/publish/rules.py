@@ -19,6 +19,7 @@ import yaml
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.publish import catalogue as c
+from routelens.publish.go_templates import go_template_literal
 
 RECORDING_GROUP = "routelens_recording"
 ALERTING_GROUP = "routelens_alerts"
@@ -302,7 +303,8 @@ def rule_expressions(config: RoutelensConfig) -> list[RuleExpression]:
 
 
 def _runbook_url(config: RoutelensConfig, alert: str) -> str:
-    return f"{config.alerts.runbook_url}#{alert.lower()}"
+    # annotations are Go templates: the configured URL must render as written
+    return go_template_literal(f"{config.alerts.runbook_url}#{alert.lower()}")
 
 
 def recording_rules_document() -> dict[str, Any]:

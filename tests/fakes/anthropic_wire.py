@@ -487,7 +487,8 @@ def skill_names_from_listing(messages: Any) -> list[str]:
     """The skill names a Claude Code listing offers (in a system- or user-role message).
 
     Each entry starts a line `- <name>: ` after the lead-in; a skill whose folder differs from
-    its name is listed `- <folder> (<name>): ` and is called by its folder name.
+    its name is listed `- <folder> (<name>): ` and is called by its folder name. Past its
+    length budget Claude Code lists a skill by name alone (`- <name>`).
     """
     names: list[str] = []
     for message in messages or []:
@@ -504,7 +505,7 @@ def skill_names_from_listing(messages: Any) -> list[str]:
     return names
 
 
-_LISTING_ENTRY = re.compile(r"- ([\w:.-]+)(?: \([^)]*\))?: ")
+_LISTING_ENTRY = re.compile(r"- ([\w:.-]+)(?: \([^)]*\))?(?:: |$)")
 
 
 def _texts(content: Any) -> list[str]:

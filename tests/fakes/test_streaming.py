@@ -32,7 +32,8 @@ LISTING = (
     "The following skills are available for use with the Skill tool:\n\n"
     "- jira-issue: Create and update Jira issues.\n"
     "- zzz-folder (search-things): Search for things.\n"
-    "- claude-api: Reference for the Claude API.\nTRIGGER — read FIRST: - not: an entry\n\n"
+    "- claude-api: Reference for the Claude API.\nTRIGGER — read FIRST: - not: an entry\n"
+    "- jira-fields\n- jira-dev (jira-dev-integration)\n\n"
     "Today's date is 2026-12-01."
 )
 
@@ -109,6 +110,8 @@ def test_the_listing_is_read_from_claude_codes_system_message(server: FakeApiSer
         "jira-issue",
         "zzz-folder",
         "claude-api",
+        "jira-fields",  # listed by name alone once the listing's budget is spent
+        "jira-dev",
     ]
     # the reminder mentions "pull requests"; only the prompt's words choose
     _, message, _ = asyncio.run(stream_events(server, listing_messages("ask claude about the api")))

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
 from routelens.commands.changes import changes_app
+from routelens.commands.claude_prompt import claude_prompt_app
 from routelens.commands.common import (
     ConfigOption,
     JsonOption,
@@ -338,6 +339,7 @@ app.command("exporter")(reports_input_errors(exporter_command))
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(changes_app, name="changes")
 app.add_typer(publish_app, name="publish")
+app.add_typer(claude_prompt_app, name="claude-prompt")
 
 
 def main() -> None:

@@ -29,8 +29,7 @@ from routelens.routers.claude_workspace import (
     skill_of_read,
 )
 from routelens.routers.pricing import PriceTable, load_price_table
-from routelens.suite.builtin import builtin_route
-from routelens.suite.models import SkillSet
+from routelens.suite.builtin import route_label
 
 __all__ = [
     "CLAUDE_CODE_ROUTER_NAME",
@@ -41,7 +40,6 @@ __all__ = [
     "build_claude_code_router",
     "build_prompt",
     "redact",
-    "route_label",
 ]
 
 CLAUDE_CODE_ROUTER_NAME = "claude-code"
@@ -73,20 +71,6 @@ def redact(text: str) -> str:
         if len(value) >= 8 and _SECRET_VARIABLE.search(name) and value in text:
             text = text.replace(value, "[redacted]")
     return _ANTHROPIC_KEY.sub("[redacted]", text)
-
-
-def route_label(
-    name: str | None, skills: SkillSet, session_skills: frozenset[str], personal: frozenset[str]
-) -> str | None:
-    """How a chosen skill is reported: a project skill by its front-matter name, a personal
-    one by its name, one of Claude Code's own skills as `builtin:<name>`, anything else as is."""
-    if name is None:
-        return None
-    if skills.resolve(name) is not None:
-        return skills.canonical(name)
-    if name in personal or name not in session_skills:
-        return name
-    return builtin_route(name)
 
 
 def _shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from routelens.errors import InputError
-from routelens.suite.models import SkillSet
+from routelens.suite.models import Skill, SkillSet
 
 SKILL_FILE_NAME = "SKILL.md"
 CREDENTIALS_FILE_NAME = ".credentials.json"
@@ -54,6 +54,16 @@ class AttemptWorkspace:
         return self.project / ".claude" / "skills"
 
 
+def installed_folders(skills: SkillSet) -> dict[str, Skill]:
+    """The folder each skill gets under `.claude/skills` (Claude Code lists and calls it by
+    that name): its own folder's name, or its front-matter name when two folders share one."""
+    folders: dict[str, Skill] = {}
+    for skill in skills.skills:
+        folder = skill.folder_name if skill.folder_name not in folders else skill.name
+        folders[folder] = skill
+    return folders
+
+
 def install_skills(skills: SkillSet, project: Path) -> dict[str, str]:
     """Copy each skill's folder to `project/.claude/skills/<folder>/`, where Claude Code looks.
 
@@ -61,14 +71,11 @@ def install_skills(skills: SkillSet, project: Path) -> dict[str, str]:
     """
     root = project / ".claude" / "skills"
     installed: dict[str, str] = {}
-    for skill in skills.skills:
-        target = root / skill.folder_name
-        if target.exists():  # two folders of the same name at different depths
-            target = root / skill.name
+    for folder, skill in installed_folders(skills).items():
         shutil.copytree(
-            skill.path.parent, target, ignore=shutil.ignore_patterns(".git"), symlinks=True
+            skill.path.parent, root / folder, ignore=shutil.ignore_patterns(".git"), symlinks=True
         )
-        installed[target.name] = skill.name
+        installed[folder] = skill.name
     return installed
 
 

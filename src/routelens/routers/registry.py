@@ -62,11 +62,20 @@ def _api_router_arguments(
 
 def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.anthropic_router import AnthropicRouter
+    from routelens.routers.claude_code_prompt import ANTHROPIC_PROMPT_OPTIONS, prompt_from_options
 
     cache = bool(options.get("prompt_cache", True))
-    shared = {key: value for key, value in options.items() if key != "prompt_cache"}
+    captured = prompt_from_options(options)
+    shared = {
+        key: value
+        for key, value in options.items()
+        if key != "prompt_cache" and key not in ANTHROPIC_PROMPT_OPTIONS
+    }
     return AnthropicRouter(
-        model, prompt_cache=cache, **_api_router_arguments("anthropic", shared, context)
+        model,
+        prompt_cache=cache,
+        claude_code_prompt=captured,
+        **_api_router_arguments("anthropic", shared, context),
     )
 
 

@@ -10,8 +10,15 @@ from typing import Any
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.routers.base import Router
+from routelens.routers.claude_code_prompt import (
+    LOADED_TEMPLATE_OPTION,
+    TEMPLATE_OPTION,
+    ClaudeCodePrompt,
+    wants_claude_code_prompt,
+)
 from routelens.routers.registry import RouterContext, make_router
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
+from routelens.store.claude_prompts import find_claude_prompt
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store
 from routelens.suite.cases import load_case_suite
@@ -63,6 +70,33 @@ def _router(settings: RunSettings, options: Mapping[str, Any], config: Routelens
     return make_router(settings.router, settings.model, options, context)
 
 
+def with_claude_code_prompt(
+    store: Store, router: str, options: Mapping[str, Any], model: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(options to record on the run, options for the router) when `prompt=claude-code` asks
+    for a captured prompt: the run records its template hash, the router gets the template.
+
+    The template is the one `template=<hash prefix>` names, else the newest for `model`.
+    """
+    if router != "anthropic" or not wants_claude_code_prompt(options):
+        return dict(options), dict(options)
+    prefix = options.get(TEMPLATE_OPTION)
+    stored = find_claude_prompt(
+        store, hash_prefix=str(prefix) if prefix else None, model=None if prefix else model
+    )
+    if stored is None:
+        wanted = f"template {prefix}" if prefix else f"a prompt for {model or 'any model'}"
+        raise InputError(
+            store.display_url,
+            f"no captured Claude Code prompt ({wanted}) in this store: run `routelens "
+            f"claude-prompt capture --skills DIR` with the same --store first",
+            field=TEMPLATE_OPTION,
+        )
+    recorded = {**options, TEMPLATE_OPTION: stored.template_hash}
+    loaded = ClaudeCodePrompt.from_json(stored.template)
+    return recorded, {**recorded, LOADED_TEMPLATE_OPTION: loaded}
+
+
 def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> PreparedRun:
     """Load and validate skills and cases, build the router, then record the run."""
     skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
@@ -70,16 +104,20 @@ def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> P
         _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
     )
     router_name = flags.router or config.router
+    model = flags.model or config.model
+    recorded, router_options = with_claude_code_prompt(
+        store, router_name, {**config.options_for(router_name), **flags.router_options}, model
+    )
     settings = RunSettings(
         router=router_name,
-        model=flags.model or config.model,
+        model=model,
         repeat=flags.repeat or config.repeat,
         concurrency=flags.concurrency or config.concurrency,
         timeout_s=flags.timeout_s or config.timeout_s,
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
-        router_options={**config.options_for(router_name), **flags.router_options},
+        router_options=recorded,
     )
-    router = _router(settings, settings.router_options, config)
+    router = _router(settings, router_options, config)
     settings = replace(settings, model=settings.model or router.model)
     run = create_run(
         store,
@@ -100,10 +138,11 @@ def prepare_resumed_run(
     settings = resumable.settings
     if flags.max_cost_usd is not None:
         settings = replace(settings, max_cost_usd=flags.max_cost_usd)
-    options = {
-        **config.options_for(settings.router),
-        **settings.router_options,
-        **flags.router_options,
-    }
+    _, options = with_claude_code_prompt(
+        store,
+        settings.router,
+        {**config.options_for(settings.router), **settings.router_options, **flags.router_options},
+        settings.model,
+    )
     router = _router(settings, options, config)
     return PreparedRun(resumable.run, resumable.skills, resumable.cases, settings, router)

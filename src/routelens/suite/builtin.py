@@ -30,6 +30,27 @@ def is_builtin_route(label: str | None) -> bool:
     return label is not None and label.startswith(BUILTIN_PREFIX)
 
 
+def route_label(
+    name: str | None,
+    skills: SkillSet,
+    bundled: frozenset[str],
+    personal: frozenset[str] = frozenset(),
+) -> str | None:
+    """How a chosen skill is reported: a project skill by its front-matter name, one of Claude
+    Code's `bundled` skills as `builtin:<name>`, a personal or unknown name as it is.
+
+    >>> route_label("dataviz", SkillSet(Path("."), (), ""), frozenset({"dataviz"}))
+    'builtin:dataviz'
+    """
+    if name is None:
+        return None
+    if skills.resolve(name) is not None:
+        return skills.canonical(name)
+    if name in personal or name not in bundled:
+        return name
+    return builtin_route(name)
+
+
 @dataclass(frozen=True)
 class BundledNameCollision:
     """A project skill answering to the name of a skill Claude Code bundles."""

@@ -58,9 +58,11 @@ def save_claude_prompt(store: Store, prompt: StoredClaudePrompt) -> bool:
     }
     dialect = store.engine.dialect.name
     insert = postgresql.insert(_table) if dialect == "postgresql" else sqlite.insert(_table)
-    statement = insert.on_conflict_do_nothing(index_elements=[_table.c.template_hash])
+    statement = insert.on_conflict_do_nothing(index_elements=[_table.c.template_hash]).returning(
+        _table.c.template_hash
+    )
     with store._write() as connection:  # the Store's one write path
-        return bool(connection.execute(statement, row).rowcount)
+        return connection.execute(statement, row).first() is not None
 
 
 def list_claude_prompts(store: Store) -> list[StoredClaudePrompt]:

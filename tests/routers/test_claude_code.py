@@ -434,10 +434,9 @@ def test_an_empty_input_is_a_request_for_input_and_starts_nothing(
     assert not fake_log.exists()  # the fake never ran
 
 
-def test_max_retries_from_the_run_reaches_claude_code(
-    small_skills: SkillSet, fake_log: Path, tmp_path: Path
-) -> None:
+def test_max_retries_from_the_run_reaches_claude_code() -> None:
     router = make_router("claude-code", None, {"executable": str(FAKE_CLAUDE), "max_retries": 3})
     assert isinstance(router, ClaudeCodeRouter)
     assert router.settings.max_retries == 3
-    assert router.settings.isolate and router.settings.count_skill_reads  # the defaults
+    assert router.settings.isolate  # the defaults
+    assert router.settings.count_skill_reads

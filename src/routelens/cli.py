@@ -11,7 +11,7 @@ from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
 from routelens.commands.changes import changes_app
-from routelens.commands.claude_prompt import claude_prompt_app
+from routelens.commands.claude_prompt import bundled_collision_warnings, claude_prompt_app
 from routelens.commands.common import (
     ConfigOption,
     JsonOption,
@@ -210,9 +210,17 @@ def validate(
     trigger_skill: Annotated[
         str | None, typer.Option(help="Skill a trigger eval set tests.")
     ] = None,
+    store: StoreOption = None,
+    config_path: ConfigOption = None,
 ) -> None:
-    """Check the skills (and cases) without running anything; exit 2 on the first problem."""
+    """Check the skills (and cases) without running anything; exit 2 on the first problem.
+
+    Warns when a skill has the name of a skill Claude Code bundles (as captured into the store
+    by `routelens claude-prompt capture`).
+    """
     skill_set = load_skill_set(skills)
+    for warning in bundled_collision_warnings(skill_set, store, load_config(config_path)):
+        typer.echo(f"routelens: warning: {warning}", err=True)
     message = f"ok: {len(skill_set.skills)} skills (hash {skill_set.skills_hash[:12]})"
     if cases is not None:
         suite = load_case_suite(cases, skill_set, trigger_skill=trigger_skill)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from routelens.routers.base import RouteResult
+from routelens.runner.verdicts import judge
+from routelens.store.records import Verdict
 from routelens.suite.builtin import (
     builtin_route,
     bundled_name_collisions,
     is_builtin_route,
     route_label,
 )
-from routelens.suite.models import SkillSet
+from routelens.suite.models import CaseSuite, SkillSet
 from routelens.suite.skills import load_skill_set
 from tests.conftest import write_skill
 
@@ -44,3 +47,13 @@ def test_a_project_skill_named_like_a_bundled_one_collides(tmp_path: Path) -> No
     assert "code-review/SKILL.md: name: skill 'code-review'" in collisions[1].message
     assert "Claude Code 2.1.332's bundled skill 'code-review'" in collisions[1].message
     assert bundled_name_collisions(skills, ()) == ()
+
+
+def test_a_route_to_a_bundled_skill_is_a_wrong_route(
+    small_suite: CaseSuite, small_skills: SkillSet
+) -> None:
+    by_id = {case.id: case for case in small_suite.cases}
+    routed = RouteResult(skill="builtin:dataviz")
+    skills = small_skills
+    assert judge(by_id["C1"], routed, skills).verdict is Verdict.FAIL  # direct: jira-issue
+    assert judge(by_id["C4"], routed, skills).verdict is Verdict.FAIL  # expects a question

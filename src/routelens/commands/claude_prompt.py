@@ -18,7 +18,7 @@ from routelens.commands.common import (
     reports_input_errors,
 )
 from routelens.commands.common import open_configured_store as _open
-from routelens.config import load_config
+from routelens.config import RoutelensConfig, load_config
 from routelens.errors import InputError
 from routelens.routers.claude_code_capture import capture_claude_code_request
 from routelens.routers.claude_code_prompt import (
@@ -29,9 +29,13 @@ from routelens.routers.claude_code_prompt import (
 from routelens.routers.claude_workspace import installed_folders
 from routelens.store.claude_prompts import (
     StoredClaudePrompt,
+    latest_bundled_skills,
     list_claude_prompts,
     save_claude_prompt,
 )
+from routelens.store.sqlstore import DEFAULT_STORE_URL, open_store, parse_store_url
+from routelens.suite.builtin import bundled_name_collisions
+from routelens.suite.models import SkillSet
 from routelens.suite.skills import load_skill_set
 
 claude_prompt_app = command_group(
@@ -138,3 +142,18 @@ def list_prompts(
             f"{item.template_hash[:12]}  Claude Code {item.claude_code_version}  {item.model}  "
             f"{len(item.bundled_skills)} bundled skills  {item.captured_at:%Y-%m-%d %H:%M}"
         )
+
+
+def bundled_collision_warnings(
+    skill_set: SkillSet, store_url: str | None, config: RoutelensConfig
+) -> list[str]:
+    """`validate`'s warnings: project skills named like a bundled skill of the newest Claude
+    Code captured into the store. None without a capture; a missing SQLite store stays missing.
+    """
+    url = store_url or config.store or DEFAULT_STORE_URL
+    parsed = parse_store_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return []
+    with open_store(url) as store:
+        version, bundled = latest_bundled_skills(store)
+    return [collision.message for collision in bundled_name_collisions(skill_set, bundled, version)]

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import math
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -242,7 +243,7 @@ class FakeApiServer:
 
     def start(self) -> FakeApiServer:
         """Bind a free loopback port and serve from a daemon thread."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
+        httpd = _QuietServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
         httpd.daemon_threads = True
         httpd.request_queue_size = 128  # the default of 5 stalls concurrent benchmarks
         httpd.server_bind()
@@ -377,6 +378,14 @@ def _not_found(request: RecordedRequest) -> FakeResponse:
     if "anthropic-version" in request.headers or "x-api-key" in request.headers:
         return anthropic_not_found_error(f"Not found: {request.method} {request.path}")
     return openai_not_found_error(request.method, request.path)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up mid-request (a killed `claude`, a timed-out SDK) are normal here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

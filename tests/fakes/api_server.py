@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.fakes.anthropic_stream import anthropic_streamed
 from tests.fakes.anthropic_wire import (
     PromptCache,
     anthropic_api_error,
@@ -44,7 +45,6 @@ from tests.fakes.anthropic_wire import (
     anthropic_not_found_error,
     anthropic_overloaded_error,
     anthropic_rate_limit_error,
-    anthropic_streamed,
     anthropic_text,
     anthropic_tool_use,
 )

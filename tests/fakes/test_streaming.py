@@ -13,7 +13,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from tests.fakes.anthropic_wire import FOLLOW_UP_ANSWER, skill_names_from_listing
+from tests.fakes.anthropic_stream import skill_names_from_listing
+from tests.fakes.anthropic_wire import FOLLOW_UP_ANSWER
 from tests.fakes.api_server import (
     FakeApiServer,
     anthropic_rate_limit_error,

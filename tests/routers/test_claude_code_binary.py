@@ -27,7 +27,8 @@ from routelens.routers.claude_code import (
 from routelens.routers.pricing import load_price_table
 from routelens.suite.models import SkillSet
 from tests.conftest import write_skill
-from tests.fakes.anthropic_wire import anthropic_message, skill_names_from_listing
+from tests.fakes.anthropic_stream import skill_names_from_listing
+from tests.fakes.anthropic_wire import anthropic_message
 from tests.fakes.api_server import (
     FakeApiServer,
     FakeResponse,

@@ -24,7 +24,7 @@ from routelens.routers.claude_code_prompt import (
 )
 from routelens.store import open_store
 from routelens.suite.models import SkillSet
-from tests.fakes.anthropic_wire import skill_names_from_listing
+from tests.fakes.anthropic_stream import skill_names_from_listing
 from tests.fakes.api_server import FakeApiServer, RecordedRequest
 
 MODEL = "claude-sonnet-4-5"

@@ -95,7 +95,8 @@ class ClaudeStream:
     Only top-level events decide (a subagent's have a `parent_tool_use_id`); every message's
     usage counts. The `result` event, when one arrives, is the authority on tokens and cost;
     without it (the process was stopped early) the cost is estimated from the streamed usage
-    at `prices`, for each message's model, else the stream's, else `requested_model`.
+    at `prices`, for each message's model, else the stream's, else `requested_model`. A first
+    `Read` chooses the skill `read_resolver` names for its file (None: no skill).
 
     >>> stream = ClaudeStream(load_price_table(), requested_model="claude-sonnet-4-5")
     >>> for line in stdout_lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,48 @@ def server() -> Iterator[FakeApiServer]:
 def dedent(text: str) -> str:
     """`textwrap.dedent` without the leading newline."""
     return textwrap.dedent(text).lstrip("\n")
+
+
+CLAUDE_EXECUTABLE_VARIABLE = "ROUTELENS_TEST_CLAUDE_EXECUTABLE"
+CLAUDE_TEST_KEY = "sk-ant-api03-routelens-test-0123456789"
+# credentials and configuration a developer's shell may hold; the tests set their own
+_CLAUDE_CODE_VARIABLES = (
+    "ANTHROPIC_AUTH_TOKEN",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CONFIG_DIR",
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "CLAUDE_CODE_MAX_RETRIES",
+)
+
+
+@pytest.fixture(scope="session")
+def claude_executable() -> str:
+    """The real Claude Code binary (.ci/run installs it from npm and exports the variable)."""
+    path = os.environ.get(CLAUDE_EXECUTABLE_VARIABLE)
+    if not path:
+        pytest.skip(
+            f"{CLAUDE_EXECUTABLE_VARIABLE} is not set: point it at a Claude Code binary "
+            f"(.ci/run installs @anthropic-ai/claude-code and sets it)"
+        )
+    assert os.access(path, os.X_OK), f"{CLAUDE_EXECUTABLE_VARIABLE}={path} is not executable"
+    return path
+
+
+@pytest.fixture
+def claude_api(
+    server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> FakeApiServer:
+    """The fake API where Claude Code will send its requests, with a throwaway user home.
+
+    `HOME` points at `tmp_path / "user-home"`, so a test can plant personal skills there and
+    nothing from the developer's own `~/.claude` reaches Claude Code.
+    """
+    for variable in _CLAUDE_CODE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    home = tmp_path / "user-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", CLAUDE_TEST_KEY)
+    return server

@@ -82,27 +82,6 @@ def test_anthropic_run_records_retries_one_by_one_and_exports_them(
     assert again.read_bytes() == exported.read_bytes()
 
 
-def test_max_retries_applies_only_to_routers_that_retry(
-    skills_dir: Path, cases_file: Path, tmp_path: Path
-) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--skills",
-            str(skills_dir),
-            "--cases",
-            str(cases_file),
-            "--max-retries",
-            "2",
-            "--store",
-            str(tmp_path / "s.sqlite"),
-        ],
-    )
-    assert result.exit_code == 2
-    assert "unknown option(s) for the local router: max_retries" in result.stderr
-
-
 def test_openai_run_against_a_compatible_server(
     server: FakeApiServer, skills_dir: Path, cases_file: Path, tmp_path: Path
 ) -> None:

@@ -104,6 +104,13 @@ COMMANDS = (
         "exporter_command",
     ),
     LazyCommand(
+        "claude-prompt",
+        "routelens.commands.claude_prompt",
+        "Capture Claude Code's own request, for API runs that see skills as Claude Code "
+        "shows them.",
+        "claude_prompt_app",
+    ),
+    LazyCommand(
         "completion",
         "routelens.commands.completion",
         "Print the shell completion script (or install it with --install).",

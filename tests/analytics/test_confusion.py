@@ -48,6 +48,32 @@ def test_matrix_is_square_over_skills_ask_and_outcomes() -> None:
     )
 
 
+def test_routes_to_claude_codes_own_skills_are_their_own_labels_after_the_projects() -> None:
+    groups = [
+        *GROUPS,
+        RouteCount("deploy", "builtin:code-review", False, 2),
+        RouteCount(None, "builtin:dataviz", False, 1),
+    ]
+    matrix = confusion_matrix(groups)
+    assert matrix.labels == (
+        "deploy",
+        "review",
+        "builtin:code-review",
+        "builtin:dataviz",
+        "(ask)",
+        "clarified",
+        "none",
+    )
+    assert matrix.cell("deploy", "builtin:code-review") == 2
+    assert matrix.cell("(ask)", "builtin:dataviz") == 1
+    by_skill = {score.skill: score for score in skill_scores(matrix)}
+    assert by_skill["builtin:code-review"].precision == 0.0  # routed there, never expected
+    assert by_skill["builtin:code-review"].support == 0
+    assert ("deploy", "builtin:code-review", 2) in [
+        (pair.expected, pair.actual, pair.count) for pair in top_confusions(matrix)
+    ]
+
+
 def test_precision_recall_f1_by_hand() -> None:
     scores = {score.skill: score for score in skill_scores(confusion_matrix(GROUPS))}
     # deploy: 8 right of 11 expected (recall); routed to 8 + 1 + 1 = 10 times (precision)

@@ -103,9 +103,10 @@ def test_errors_above_the_limit_are_said_first_and_fail_the_default_gate(
     )
     code, out, _ = _run(*args)
     assert code == 1  # no --min-accuracy given: the error rate alone fails the gate
-    lines = [line for line in out.splitlines() if line.strip()]
-    assert lines[1].startswith("Errors: 3 of 4 attempts errored (75.0%, above the 10.0% limit)")
-    assert lines[2].startswith("Accuracy 100.0%")  # the headline never leads with it
+    text = " ".join(out.split())
+    errors = text.index("Errors: 3 of 4 attempts errored (75.0%, above the 10.0% limit)")
+    assert errors < text.index("Accuracy 100.0%")  # the headline never leads with accuracy
+    assert text[:errors].startswith("Run ")  # only the run's own line comes before
     assert "Gate failed: error rate 75.0% is above 10.0%" in out
     code, out, _ = _run(*args, "--max-error-rate", "0.8")
     assert code == 0

@@ -2,7 +2,8 @@
 
 Shapes follow the public API reference: a Message body with `content` blocks and `usage`,
 errors as `{"type": "error", "error": {"type", "message"}, "request_id"}`, a `request-id`
-header on every answer and `anthropic-ratelimit-*` headers with RFC 3339 reset times.
+header on every answer and `anthropic-ratelimit-*` headers with RFC 3339 reset times. Streamed
+answers and Claude Code's skills listing are in `anthropic_stream`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tests.fakes.anthropic_stream import anthropic_streamed, skill_names_from_listing
 from tests.fakes.exchange import (
     FakeResponse,
     RecordedRequest,
+    answers_a_tool_call,
     choose_skill,
     clarifying_question,
     estimate_tokens,
@@ -31,6 +34,7 @@ DEFAULT_MODEL = "claude-sonnet-4-5"
 SKILL_TOOL = "Skill"
 CACHE_TTL_S = {"5m": 300.0, "1h": 3600.0}
 MAX_CACHE_BREAKPOINTS = 4
+FOLLOW_UP_ANSWER = "Done."
 # Generous static limits reported when the server does not enforce a request rate.
 REQUESTS_LIMIT = 4000
 INPUT_TOKENS_LIMIT = 2_000_000
@@ -328,7 +332,12 @@ def skill_names_from_tools(tools: Any) -> list[str]:
 
 
 def anthropic_default_response(request: RecordedRequest, cache: PromptCache) -> FakeResponse:
-    """Route like a tiny model: call Skill with the best-matching skill, else ask a question."""
+    """Route like a tiny model: call Skill with the best-matching skill, else ask a question.
+
+    The skills are the Skill tool's enum, else the names in Claude Code's listing. A turn
+    that answers a tool call gets a short closing text. `stream: true` gets the same answer
+    as server-sent events.
+    """
     if "x-api-key" not in request.headers and "authorization" not in request.headers:
         return anthropic_authentication_error("x-api-key header is required")
     body = request.body
@@ -343,22 +352,33 @@ def anthropic_default_response(request: RecordedRequest, cache: PromptCache) -> 
             f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. "
             f"Found {breakpoints}."
         )
-    usage = cache.account(body)
-    names = skill_names_from_tools(body.get("tools"))
-    skill = choose_skill(last_user_text(body["messages"]), names)
+    response = _default_message(body, cache.account(body))
+    return anthropic_streamed(response) if body.get("stream") is True else response
+
+
+def _default_message(body: Mapping[str, Any], usage: CacheUsage) -> FakeResponse:
     common: dict[str, Any] = {
         "model": str(body["model"]),
         "input_tokens": usage.input_tokens,
         "cache_creation_input_tokens": usage.cache_creation_input_tokens,
         "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_ttl": usage.cache_ttl,
     }
+    if answers_a_tool_call(body["messages"]):
+        return anthropic_message(
+            [{"type": "text", "text": FOLLOW_UP_ANSWER}],
+            "end_turn",
+            output_tokens=estimate_tokens(FOLLOW_UP_ANSWER),
+            **common,
+        )
+    names = skill_names_from_tools(body.get("tools")) or skill_names_from_listing(body["messages"])
+    skill = choose_skill(last_user_text(body["messages"]), names)
     if skill is None:
         question = clarifying_question(names)
         return anthropic_message(
             [{"type": "text", "text": question}],
             "end_turn",
             output_tokens=estimate_tokens(question),
-            cache_ttl=usage.cache_ttl,
             **common,
         )
     tool_use = {
@@ -368,9 +388,15 @@ def anthropic_default_response(request: RecordedRequest, cache: PromptCache) -> 
         "input": {"skill": skill},
     }
     return anthropic_message(
-        [tool_use],
-        "tool_use",
-        output_tokens=estimate_tokens(json.dumps(tool_use)),
-        cache_ttl=usage.cache_ttl,
-        **common,
+        [tool_use], "tool_use", output_tokens=estimate_tokens(json.dumps(tool_use)), **common
+    )
+
+
+def anthropic_count_tokens(request: RecordedRequest) -> FakeResponse:
+    """`POST /v1/messages/count_tokens`: the request's input tokens by the fake tokenizer."""
+    if not isinstance(request.body, Mapping) or "messages" not in request.body:
+        return anthropic_invalid_request_error("messages: Field required")
+    total, _ = _prefix_breakpoints(request.body)
+    return FakeResponse(
+        status=200, body={"input_tokens": total}, headers={"request-id": random_id("req_01")}
     )

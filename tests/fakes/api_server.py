@@ -9,7 +9,9 @@ Standard library only: a `ThreadingHTTPServer` on 127.0.0.1, HTTP/1.1 with keep-
         assert server.requests[0].headers["x-api-key"] == "k"
 
 Answers come, in order of precedence, from the queue (`enqueue`), the script (`script`), then
-the default handlers, which route by the request's own Skill tool enum (see `choose_skill`).
+the default handlers, which route by the skills the request offers (the Skill tool's enum, or
+the skills listing Claude Code sends; see `choose_skill`) and stream their answer as
+server-sent events when the request asks for `stream: true`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import json
 import math
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -30,10 +33,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.fakes.anthropic_stream import anthropic_streamed
 from tests.fakes.anthropic_wire import (
     PromptCache,
     anthropic_api_error,
     anthropic_authentication_error,
+    anthropic_count_tokens,
     anthropic_default_response,
     anthropic_error,
     anthropic_invalid_request_error,
@@ -43,7 +48,15 @@ from tests.fakes.anthropic_wire import (
     anthropic_text,
     anthropic_tool_use,
 )
-from tests.fakes.exchange import FakeResponse, RecordedRequest, drop_connection, rfc3339_after, slow
+from tests.fakes.exchange import (
+    FakeResponse,
+    RecordedRequest,
+    SseEvent,
+    SsePause,
+    drop_connection,
+    rfc3339_after,
+    slow,
+)
 from tests.fakes.openai_wire import (
     go_duration,
     openai_authentication_error,
@@ -69,6 +82,7 @@ __all__ = [
     "anthropic_not_found_error",
     "anthropic_overloaded_error",
     "anthropic_rate_limit_error",
+    "anthropic_streamed",
     "anthropic_text",
     "anthropic_tool_use",
     "drop_connection",
@@ -82,7 +96,9 @@ __all__ = [
 ]
 
 MESSAGES_PATH = "/v1/messages"
+COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
+ANSWERED_PATHS = (MESSAGES_PATH, COUNT_TOKENS_PATH, CHAT_COMPLETIONS_PATH)
 _REASONS = {529: "Overloaded"}
 
 Handler = Callable[[RecordedRequest], FakeResponse]
@@ -219,13 +235,15 @@ class FakeApiServer:
         """What the built-in router answers; scripts may call it to wrap or decorate it."""
         if request.path == MESSAGES_PATH:
             return anthropic_default_response(request, self._cache)
+        if request.path == COUNT_TOKENS_PATH:
+            return anthropic_count_tokens(request)
         if request.path == CHAT_COMPLETIONS_PATH:
             return openai_default_response(request)
         return _not_found(request)
 
     def start(self) -> FakeApiServer:
         """Bind a free loopback port and serve from a daemon thread."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
+        httpd = _QuietServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
         httpd.daemon_threads = True
         httpd.request_queue_size = 128  # the default of 5 stalls concurrent benchmarks
         httpd.server_bind()
@@ -273,7 +291,7 @@ class FakeApiServer:
         """Record the request and choose its response; the caller releases the admission."""
         with self._lock:
             self._requests.append(request)
-        if request.method != "POST" or request.path not in (MESSAGES_PATH, CHAT_COMPLETIONS_PATH):
+        if request.method != "POST" or request.path not in ANSWERED_PATHS:
             return _not_found(request), None
         admission = self._limiter.admit() if self._limiter else None
         if admission is not None and not admission.admitted:
@@ -362,6 +380,14 @@ def _not_found(request: RecordedRequest) -> FakeResponse:
     return openai_not_found_error(request.method, request.path)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up mid-request (a killed `claude`, a timed-out SDK) are normal here."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     """Reads one request, asks the owning `FakeApiServer` for an answer, writes it."""
 
@@ -408,7 +434,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if response.drop:
                 self.close_connection = True
                 return
-            self._write(response)
+            if response.stream is not None:
+                self._write_stream(response, response.stream)
+            else:
+                self._write(response)
         except OSError:  # the client gave up (timeouts) or the server is stopping
             self.close_connection = True
         finally:
@@ -435,6 +464,31 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+    def _write_stream(
+        self, response: FakeResponse, events: tuple[SseEvent | SsePause, ...]
+    ) -> None:
+        """Server-sent events in HTTP/1.1 chunks, one event a chunk, flushed as it goes."""
+        self.send_response(response.status, _phrase(response.status))
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for event in events:
+            if isinstance(event, SsePause):
+                self.wfile.flush()
+                if self.owner._stopped_while_waiting(event.seconds):
+                    self.close_connection = True
+                    return
+                continue
+            data = json.dumps(event.data, separators=(",", ":"))
+            chunk = f"event: {event.name}\ndata: {data}\n\n".encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
 
 def _parse_json(raw: bytes) -> Any:

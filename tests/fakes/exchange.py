@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+SYSTEM_REMINDER = "<system-reminder>"
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -32,9 +33,26 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class SseEvent:
+    """One server-sent event as the streaming Messages API writes it: `event:` then `data:`."""
+
+    name: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SsePause:
+    """A pause in the middle of a stream (a slow model, or a stream that stalls)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
 class FakeResponse:
     """What the server sends back: a JSON body and headers, maybe delayed or a dropped socket.
 
+    With `stream` set the answer is `text/event-stream` instead: each event written as it
+    comes (chunked, the connection kept alive), pauses included, and `body` is ignored.
     Build these with the wire helpers, e.g. `slow(anthropic_tool_use("jira-issue"), 2.0)`.
     """
 
@@ -43,6 +61,7 @@ class FakeResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     drop: bool = False
+    stream: tuple[SseEvent | SsePause, ...] | None = None
 
 
 def slow(response: FakeResponse, delay_s: float) -> FakeResponse:
@@ -99,7 +118,11 @@ def clarifying_question(skill_names: Sequence[str]) -> str:
 
 
 def last_user_text(messages: Any) -> str:
-    """The text of the last user turn: its string content or its `text` blocks joined."""
+    """The text of the last user turn: its string content or its `text` blocks joined.
+
+    Blocks that are only a `<system-reminder>` (Claude Code adds them before the prompt) are
+    not the user's words and are left out.
+    """
     for message in reversed(messages or []):
         if not isinstance(message, Mapping) or message.get("role") != "user":
             continue
@@ -109,7 +132,21 @@ def last_user_text(messages: Any) -> str:
         texts = [
             str(block.get("text", ""))
             for block in content or []
-            if isinstance(block, Mapping) and block.get("type") == "text"
+            if isinstance(block, Mapping)
+            and block.get("type") == "text"
+            and not str(block.get("text", "")).lstrip().startswith(SYSTEM_REMINDER)
         ]
         return "\n".join(texts)
     return ""
+
+
+def answers_a_tool_call(messages: Any) -> bool:
+    """Whether the last user turn carries a `tool_result` (the model's tool call ran)."""
+    for message in reversed(messages or []):
+        if not isinstance(message, Mapping) or message.get("role") != "user":
+            continue
+        content = message.get("content")
+        return isinstance(content, list) and any(
+            isinstance(block, Mapping) and block.get("type") == "tool_result" for block in content
+        )
+    return False

@@ -182,6 +182,30 @@ def test_disambiguation_clarification_rate(store: Store, store_url: str) -> None
     )
 
 
+def test_a_route_to_a_bundled_skill_keeps_its_builtin_label(store: Store, store_url: str) -> None:
+    add_run(store, make_run())
+    hour_ago = NOW - timedelta(hours=1)
+    store.record_attempts(
+        [
+            attempt("b1", Verdict.FAIL, hour_ago, actual="builtin:dataviz"),
+            attempt("b2", Verdict.FAIL, hour_ago, actual="builtin:dataviz", expected=None),
+        ]
+    )
+    result = scrape(store_url)
+    assert (
+        result.value(
+            c.CONFUSION.name, window="1d", expected_skill="deploy", actual_skill="builtin:dataviz"
+        )
+        == 1
+    )
+    assert (
+        result.value(
+            c.CONFUSION.name, window="1d", expected_skill="none", actual_skill="builtin:dataviz"
+        )
+        == 1
+    )
+
+
 def _clarification_store(store: Store) -> None:
     """Disambiguation attempts whose questions named 1/2, 1/3 and all options, and noise."""
     add_run(store, make_run())

@@ -17,7 +17,12 @@ from typer.testing import CliRunner
 from routelens.cli import app
 from routelens.errors import InputError
 from routelens.routers.base import RouteRequest, RouterError, RouteResult, TokenUsage
-from routelens.routers.claude_code import HEADLESS_ARGS, ClaudeCodeRouter, ClaudeCodeSettings
+from routelens.routers.claude_code import (
+    EMPTY_INPUT_RESPONSE,
+    HEADLESS_ARGS,
+    ClaudeCodeRouter,
+    ClaudeCodeSettings,
+)
 from routelens.routers.pricing import load_price_table
 from routelens.routers.registry import RouterContext, make_router
 from routelens.suite.models import CommandPattern, ContextMessage, SkillSet
@@ -353,6 +358,11 @@ def test_a_missing_executable_is_an_input_error(
         ({"stop_early": "yes"}, "stop_early"),
         ({"timeout_s": 0}, "timeout_s"),
         ({"extra_args": [1, 2]}, "extra_args"),
+        ({"isolate": "yes"}, "isolate"),
+        ({"count_skill_reads": 1}, "count_skill_reads"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"max_retries": 1.5}, "max_retries"),
+        ({"credentials_file": 3}, "credentials_file"),
     ],
 )
 def test_bad_options_are_input_errors(options: dict[str, Any], field: str) -> None:
@@ -413,3 +423,20 @@ def test_routelens_run_with_the_claude_code_router(
     assert len(calls) == 4
     assert all("--model" in call["argv"] and "haiku" in call["argv"] for call in calls)
     assert all(not Path(call["cwd"]).exists() for call in calls)
+
+
+def test_an_empty_input_is_a_request_for_input_and_starts_nothing(
+    small_skills: SkillSet, fake_log: Path
+) -> None:
+    result, _ = _route(_router(), _request(small_skills, " \t\n"))
+    assert (result.skill, result.asked_clarification) == (None, True)
+    assert result.response_text == EMPTY_INPUT_RESPONSE
+    assert not fake_log.exists()  # the fake never ran
+
+
+def test_max_retries_from_the_run_reaches_claude_code() -> None:
+    router = make_router("claude-code", None, {"executable": str(FAKE_CLAUDE), "max_retries": 3})
+    assert isinstance(router, ClaudeCodeRouter)
+    assert router.settings.max_retries == 3
+    assert router.settings.isolate  # the defaults
+    assert router.settings.count_skill_reads

@@ -204,3 +204,82 @@ def test_skill_inputs_and_tool_calls_are_described_in_one_line() -> None:
     assert describe_tool_call("Read", {"file_path": "a.md"}) == "Read(a.md)"
     assert describe_tool_call("Todo", {"b": 1, "a": 2}) == 'Todo({"a": 2, "b": 1})'
     assert describe_tool_call("Todo", {}) == "Todo"
+
+
+def test_the_init_event_names_the_version_and_every_skill_the_session_knows() -> None:
+    stream = ClaudeStream()
+    stream.feed(
+        {
+            "type": "system",
+            "subtype": "init",
+            "claude_code_version": "2.1.332",
+            "model": "claude-opus-5-5",
+            "skills": ["jira-issue", "dataviz"],
+            "slash_commands": ["jira-issue", "security-review", 7],
+        }
+    )
+    assert stream.claude_code_version == "2.1.332"
+    assert stream.session_skills == {"jira-issue", "dataviz", "security-review"}
+    assert stream.model == "claude-opus-5-5"
+
+
+def test_api_retry_events_become_retry_events_typed_like_the_api() -> None:
+    stream = ClaudeStream()
+    for status, error, delay in (
+        (429, "rate_limit", 602),
+        (529, "overloaded", 1200),
+        (418, "x", 5),
+    ):
+        stream.feed(
+            {
+                "type": "system",
+                "subtype": "api_retry",
+                "error_status": status,
+                "error": error,
+                "retry_delay_ms": delay,
+            }
+        )
+    stream.feed({"type": "system", "subtype": "api_retry", "error": "connection_refused"})
+    assert [(e.error_type, e.http_status, e.wait_s) for e in stream.retry_events] == [
+        ("rate_limit_error", 429, 0.602),
+        ("overloaded_error", 529, 1.2),
+        ("http_418", 418, 0.005),
+        ("connection_refused", None, 0.0),
+    ]
+
+
+def test_an_api_error_result_carries_its_status() -> None:
+    stream = ClaudeStream()
+    stream.feed({"type": "result", "is_error": True, "subtype": "success", "api_error_status": 529})
+    assert stream.api_error_status == 529
+    assert ClaudeStream().api_error_status is None
+
+
+def _tool_use(name: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+    block = {"type": "tool_use", "id": "toolu_1", "name": name, "input": tool_input}
+    return {"type": "assistant", "message": {"id": "m1", "content": [block]}}
+
+
+@pytest.mark.parametrize(
+    ("path", "chosen"),
+    [
+        ("/p/.claude/skills/search/SKILL.md", "jira-search"),
+        ("/p/.claude/skills/search/reference.md", None),
+    ],
+)
+def test_a_first_read_asks_the_resolver_which_skill_it_chooses(
+    path: str, chosen: str | None
+) -> None:
+    resolved = {"/p/.claude/skills/search/SKILL.md": "jira-search"}
+    stream = ClaudeStream(read_resolver=resolved.get)
+    stream.feed(_tool_use("Read", {"file_path": path}))
+    assert stream.tool_decided
+    assert stream.skill == chosen
+    assert stream.tool_calls == [f"Read({path})"]
+
+
+def test_without_a_resolver_a_read_is_just_another_tool() -> None:
+    stream = ClaudeStream()
+    stream.feed(_tool_use("Read", {"file_path": "/p/.claude/skills/search/SKILL.md"}))
+    assert stream.tool_decided
+    assert stream.skill is None

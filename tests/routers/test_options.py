@@ -90,4 +90,6 @@ def test_max_retries_is_ignored_with_a_note_for_routers_that_do_not_retry(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "note: --max-retries applies to the anthropic and openai routers" in result.stderr
+    assert "note: --max-retries applies to the anthropic, openai, claude-code routers" in (
+        result.stderr
+    )

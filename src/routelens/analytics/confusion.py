@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routelens.analytics.summary import ASK_LABEL, CLARIFIED_LABEL, NO_ROUTE_LABEL
+from routelens.suite.builtin import is_builtin_route
 
 OUTCOME_LABELS = (CLARIFIED_LABEL, NO_ROUTE_LABEL)
 """Columns that are not skills: the router asked a question, or routed nowhere."""
@@ -65,7 +66,8 @@ class LabelPair:
 class ConfusionMatrix:
     """A square matrix over `labels`: `counts[i][j]` attempts expected `labels[i]`, got `labels[j]`.
 
-    The labels are the skills (sorted), then "(ask)" when some case expects a question,
+    The labels are the skills (sorted; routes to Claude Code's bundled skills, `builtin:<name>`,
+    after the project's), then "(ask)" when some case expects a question,
     then "clarified" and "none". The rows "clarified" and "none" and the column "(ask)"
     are always zero; they keep the matrix square, as sklearn's is.
 
@@ -160,7 +162,9 @@ def confusion_matrix(route_counts: Iterable[RouteCount]) -> ConfusionMatrix:
         pairs[key] += group.count
     skills = {label for pair in pairs for label in pair} - {ASK_LABEL, *OUTCOME_LABELS}
     has_ask = any(expected == ASK_LABEL for expected, _ in pairs)
-    labels = (*sorted(skills), *((ASK_LABEL,) if has_ask else ()), *OUTCOME_LABELS)
+    # the project's skills first, then Claude Code's own (`builtin:<name>`)
+    ordered = sorted(skills, key=lambda label: (is_builtin_route(label), label))
+    labels = (*ordered, *((ASK_LABEL,) if has_ask else ()), *OUTCOME_LABELS)
     counts = tuple(tuple(pairs[(row, column)] for column in labels) for row in labels)
     return ConfusionMatrix(labels=labels, counts=counts)
 

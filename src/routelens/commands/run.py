@@ -188,7 +188,7 @@ def _execute(
     capture_content: bool | None,
     junit: Path | None,
 ) -> FinishedRun:
-    from routelens.commands.common import open_configured_store
+    from routelens.commands.common import configured_store_url, open_configured_store
     from routelens.runner.launch import plan_new_run, prepare_resumed_run, record_new_run
 
     if resume is not None:
@@ -197,7 +197,8 @@ def _execute(
             return _execute_prepared(
                 opened, prepared, retry_errors, otlp_endpoint, capture_content, junit
             )
-    plan = plan_new_run(config, flags)  # every input error surfaces before a store exists
+    # every input error surfaces before a store exists
+    plan = plan_new_run(config, flags, configured_store_url(store_option, config))
     for note in plan.notes:
         typer.echo(f"routelens: note: {note}", err=True)
     try:

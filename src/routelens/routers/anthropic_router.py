@@ -12,11 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from routelens.errors import InputError
 from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
+from routelens.routers.claude_code import build_prompt
+from routelens.routers.claude_code_prompt import (
+    ClaudeCodePrompt,
+    render_body,
+    route_from_content,
+    sdk_arguments,
+)
 from routelens.routers.limits import (
     RateLimitSnapshot,
     parse_rate_limit_headers,
@@ -70,8 +78,12 @@ class AnthropicRouter:
         timeout_s: float = 60.0,
         caller: ApiCaller | None = None,
         prompt_cache: bool = True,
+        claude_code_prompt: ClaudeCodePrompt | None = None,
     ) -> None:
         _require_sdk()
+        self.claude_code_prompt = claude_code_prompt
+        if claude_code_prompt is not None:
+            model = _model_of_prompt(claude_code_prompt, model)
         self.model: str | None = model or DEFAULT_ANTHROPIC_MODEL
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:
@@ -127,18 +139,37 @@ class AnthropicRouter:
         snapshot = parse_rate_limit_headers(dict(raw.headers))
         return await raw.parse(), snapshot
 
+    async def _stream_once(self, arguments: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:
+        try:
+            async with self._client.beta.messages.stream(**arguments) as stream:
+                message = await stream.get_final_message()
+                headers = dict(stream.response.headers)
+        except anthropic.APIError as error:
+            raise classify_sdk_error(error, anthropic) from None
+        return message, parse_rate_limit_headers(headers)
+
+    async def _route_as_claude_code(
+        self, request: RouteRequest, prompt: ClaudeCodePrompt
+    ) -> RouteResult:
+        body = render_body(
+            prompt,
+            request,
+            today=date.today(),
+            prompt_text=build_prompt(request),
+            prompt_cache=self.prompt_cache,
+        )
+        arguments = sdk_arguments(body, prompt)
+        message, stats = await self.caller.call(lambda: self._stream_once(arguments))
+        measured = self.caller.measured(_tokens(message.usage), stats, self.model, message.model)
+        return route_from_content(message.content, prompt, request.skills, **measured)
+
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/529/5xx/timeouts within the retry policy."""
+        if self.claude_code_prompt is not None:
+            return await self._route_as_claude_code(request, self.claude_code_prompt)
         body = self.request_body(request)
         message, stats = await self.caller.call(lambda: self._call_once(body))
-        usage = message.usage
-        tokens = TokenUsage(
-            input=usage.input_tokens,
-            output=usage.output_tokens,
-            cache_read=usage.cache_read_input_tokens or 0,
-            cache_write=usage.cache_creation_input_tokens or 0,
-        )
-        measured = self.caller.measured(tokens, stats, self.model, message.model)
+        measured = self.caller.measured(_tokens(message.usage), stats, self.model, message.model)
         texts: list[str] = []
         tool_calls: list[str] = []
         for block in message.content:
@@ -159,6 +190,27 @@ class AnthropicRouter:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.close()
+
+
+def _tokens(usage: Any) -> TokenUsage:
+    return TokenUsage(
+        input=usage.input_tokens,
+        output=usage.output_tokens,
+        cache_read=usage.cache_read_input_tokens or 0,
+        cache_write=usage.cache_creation_input_tokens or 0,
+    )
+
+
+def _model_of_prompt(prompt: ClaudeCodePrompt, model: str | None) -> str:
+    """The captured prompt's model; another is refused, since the prompt names its model."""
+    if model is not None and model != prompt.model:
+        raise InputError(
+            "--model",
+            f"the captured Claude Code prompt is for {prompt.model}, not {model}; capture one "
+            f"for {model} with `routelens claude-prompt capture --model {model}`",
+            field="model",
+        )
+    return prompt.model
 
 
 def _compact(value: object) -> str:

@@ -8,22 +8,39 @@ import json
 import logging
 import os
 import re
-import shlex
 import shutil
 import signal
-import tempfile
 import time
 from collections import deque
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from routelens.errors import InputError
 from routelens.routers.base import RouteRequest, RouterError, RouteResult
-from routelens.routers.claude_stream import ClaudeStream
+from routelens.routers.claude_code_settings import ClaudeCodeSettings, settings_from_options
+from routelens.routers.claude_stream import ClaudeStream, api_error_type
+from routelens.routers.claude_workspace import (
+    AttemptWorkspace,
+    attempt_environment,
+    create_workspace,
+    personal_skill_names,
+    personal_skills_folder,
+    remove_workspace,
+    skill_of_read,
+)
 from routelens.routers.pricing import PriceTable, load_price_table
-from routelens.suite.models import SkillSet
+from routelens.suite.builtin import route_label
+
+__all__ = [
+    "CLAUDE_CODE_ROUTER_NAME",
+    "EMPTY_INPUT_RESPONSE",
+    "HEADLESS_ARGS",
+    "ClaudeCodeRouter",
+    "ClaudeCodeSettings",
+    "build_claude_code_router",
+    "build_prompt",
+    "redact",
+]
 
 CLAUDE_CODE_ROUTER_NAME = "claude-code"
 HEADLESS_ARGS = ("-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages")
@@ -33,66 +50,12 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE_CHARS = 300
 STDERR_LINES_KEPT = 20
 STDERR_WAIT_S = 1.0
+# `claude -p` refuses an empty prompt; a person who sends nothing gets asked for input
+EMPTY_INPUT_RESPONSE = "(no input: Claude Code waits for the user to type a request)"
 _SECRET_VARIABLE = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _ANTHROPIC_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ClaudeCodeSettings:
-    """Options of the claude-code router, given as `--router-option key=value`.
-
-    `executable`: the `claude` binary, a name on PATH or a path. `timeout_s`: seconds one
-    attempt may run before the process is killed. `stop_early`: stop Claude Code as soon as the
-    route is known (faster and cheaper, but then the CLI never reports its cost: tokens are
-    those streamed so far and the cost is estimated from them at list prices).
-    `terminate_grace_s`: how long a stopped process may take to exit before it is killed.
-    `extra_args`: more CLI flags, e.g. `["--max-turns", "2"]`.
-    """
-
-    executable: str = "claude"
-    timeout_s: float = 120.0
-    stop_early: bool = True
-    terminate_grace_s: float = 2.0
-    extra_args: tuple[str, ...] = ()
-
-
-def _option_error(key: str, message: str) -> InputError:
-    return InputError("router options", message, field=key)
-
-
-def _number(key: str, value: Any, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise _option_error(key, f"must be a number of seconds >= {minimum}, not {value!r}")
-    return float(value)
-
-
-def settings_from_options(options: Mapping[str, Any]) -> ClaudeCodeSettings:
-    """Validate `--router-option` values into settings; bad ones are `InputError`s."""
-    known = [f.name for f in fields(ClaudeCodeSettings)]
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise _option_error(
-            unknown[0],
-            f"unknown option(s) for the claude-code router: "
-            f"{', '.join(unknown)} (known: {', '.join(known)})",
-        )
-    values: dict[str, Any] = dict(options)
-    if "executable" in values and not isinstance(values["executable"], str):
-        raise _option_error("executable", "must be a command name or a path")
-    for key, minimum in (("timeout_s", 0.001), ("terminate_grace_s", 0.0)):
-        if key in values:
-            values[key] = _number(key, values[key], minimum)
-    if "stop_early" in values and not isinstance(values["stop_early"], bool):
-        raise _option_error("stop_early", f"must be true or false, not {values['stop_early']!r}")
-    extra = values.get("extra_args", ())
-    if isinstance(extra, str):
-        extra = shlex.split(extra)
-    if not isinstance(extra, list | tuple) or not all(isinstance(a, str) for a in extra):
-        raise _option_error("extra_args", "must be a list of strings or one shell-quoted string")
-    values["extra_args"] = tuple(extra)
-    return ClaudeCodeSettings(**values)
 
 
 def build_claude_code_router(
@@ -131,18 +94,6 @@ def build_prompt(request: RouteRequest) -> str:
     return "\n\n".join(parts)
 
 
-def install_skills(skills: SkillSet, project: Path) -> None:
-    """Copy each skill's folder to `project/.claude/skills/<folder>/`, where Claude Code looks."""
-    root = project / ".claude" / "skills"
-    for skill in skills.skills:
-        target = root / skill.folder_name
-        if target.exists():  # two folders of the same name at different depths
-            target = root / skill.name
-        shutil.copytree(
-            skill.path.parent, target, ignore=shutil.ignore_patterns(".git"), symlinks=True
-        )
-
-
 async def _drain_lines(stream: asyncio.StreamReader | None, kept: deque[str]) -> None:
     if stream is None:
         return
@@ -171,9 +122,13 @@ def _signal_group(process: asyncio.subprocess.Process, *, hard: bool) -> None:
 class ClaudeCodeRouter:
     """Runs `claude -p` on each case with the skills installed as project skills.
 
-    The route is the first tool call: `Skill(<name>)` is that skill, any other tool means no
-    skill; a text answer is a clarifying question when it asks one. The cost is what Claude Code
-    reports, or, when it is stopped before reporting, the streamed usage at `prices`.
+    The route is the first tool call: `Skill(<name>)` is that skill (one of Claude Code's own
+    is `builtin:<name>`), a `Read` of a skill's SKILL.md chooses that skill too (unless
+    `count_skill_reads` is off), any other tool means no skill; a text answer is a clarifying
+    question when it asks one. An empty input never starts Claude Code: it is "no skill,
+    asks for input". The cost is what Claude Code reports, or, when it is stopped before
+    reporting, the streamed usage at `prices`. Each attempt runs in its own throwaway project
+    and, unless `isolate` is off, its own empty home (see `claude_workspace`).
 
     >>> router = ClaudeCodeRouter(ClaudeCodeSettings(timeout_s=60), model="haiku")
     """
@@ -209,35 +164,70 @@ class ClaudeCodeRouter:
 
     async def route(self, request: RouteRequest) -> RouteResult:
         """Run Claude Code in a throwaway project that holds the skills; read its first move."""
+        if not request.input.strip():
+            return RouteResult(
+                skill=None, asked_clarification=True, response_text=EMPTY_INPUT_RESPONSE
+            )
         started = time.perf_counter()
-        project = Path(tempfile.mkdtemp(prefix="routelens-claude-"))
+        workspace = create_workspace(request.skills, isolate=self.settings.isolate)
         try:
-            install_skills(request.skills, project)
-            stream, returncode, stderr_tail, decided_at = await self._run(request, project)
+            environment = attempt_environment(
+                workspace,
+                os.environ,
+                credentials_file=self.settings.credentials_file,
+                max_retries=self.settings.max_retries,
+            )
+            stream = self._stream(request, workspace, environment)
+            returncode, stderr_tail, decided_at = await self._run(
+                request, workspace, environment, stream
+            )
         finally:
-            shutil.rmtree(project, ignore_errors=True)
+            remove_workspace(workspace)
         logger.debug(
-            "case %s: session %s, exit %s, %s ms in Claude Code, %d malformed lines, %s cost",
+            "case %s: session %s (Claude Code %s), exit %s, %s ms in Claude Code, "
+            "%d malformed lines, %s cost",
             request.case_id,
             stream.session_id,
+            stream.claude_code_version,
             returncode,
             (stream.result or {}).get("duration_ms", "?"),
             stream.malformed_lines,
             "estimated" if stream.cost_is_estimated else "reported",
         )
-        return self._result(request, stream, returncode, stderr_tail, decided_at - started)
+        personal = personal_skill_names(environment)
+        return self._result(
+            request, stream, returncode, stderr_tail, decided_at - started, personal
+        )
+
+    def _stream(
+        self, request: RouteRequest, workspace: AttemptWorkspace, environment: Mapping[str, str]
+    ) -> ClaudeStream:
+        personal_folder = personal_skills_folder(environment)
+
+        def read_resolver(file_path: str) -> str | None:
+            return skill_of_read(file_path, workspace, personal_folder)
+
+        return ClaudeStream(
+            self.prices,
+            requested_model=request.model or self.model,
+            read_resolver=read_resolver if self.settings.count_skill_reads else None,
+        )
 
     async def _run(
-        self, request: RouteRequest, project: Path
-    ) -> tuple[ClaudeStream, int | None, deque[str], float]:
+        self,
+        request: RouteRequest,
+        workspace: AttemptWorkspace,
+        environment: Mapping[str, str],
+        stream: ClaudeStream,
+    ) -> tuple[int | None, deque[str], float]:
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.command(request.model or self.model),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                cwd=project,
-                env=dict(os.environ),
+                cwd=workspace.project,
+                env=dict(environment),
                 limit=MAX_LINE_BYTES,
                 start_new_session=True,
             )
@@ -246,7 +236,6 @@ class ClaudeCodeRouter:
                 redact(f"cannot start {self.executable}: {error}"), error_type=CLI_ERROR_TYPE
             ) from None
         self._running.add(process)
-        stream = ClaudeStream(self.prices, requested_model=request.model or self.model)
         stderr_tail = deque[str](maxlen=STDERR_LINES_KEPT)
         stderr_task = asyncio.create_task(_drain_lines(process.stderr, stderr_tail))
         decided_at: float | None = None
@@ -263,6 +252,7 @@ class ClaudeCodeRouter:
             raise RouterError(
                 f"claude gave no route within {self.settings.timeout_s:g} s; process killed",
                 error_type=TIMEOUT_ERROR_TYPE,
+                **_retries(stream),
             ) from None
         finally:
             await self._stop(process)
@@ -270,7 +260,7 @@ class ClaudeCodeRouter:
             with contextlib.suppress(asyncio.CancelledError):
                 await stderr_task
             self._running.discard(process)
-        return stream, process.returncode, stderr_tail, decided_at or time.perf_counter()
+        return process.returncode, stderr_tail, decided_at or time.perf_counter()
 
     @staticmethod
     async def _send_prompt(process: asyncio.subprocess.Process, prompt: str) -> None:
@@ -324,23 +314,27 @@ class ClaudeCodeRouter:
         returncode: int | None,
         stderr_tail: deque[str],
         latency_s: float,
+        personal: frozenset[str],
     ) -> RouteResult:
         result = stream.result
         if not stream.tool_decided:
             if result is not None and result.get("is_error"):
-                raise self._error_result(result, stream.session_id)
+                raise _error_result(stream)
             if result is None and returncode != 0:
                 last = stderr_tail[-1] if stderr_tail else "no output on stderr"
                 raise RouterError(
                     redact(f"claude exited with code {returncode}: {_shorten(last)}"),
                     error_type=CLI_ERROR_TYPE,
+                    **_retries(stream),
                 )
             if result is None and not stream.text:
-                raise RouterError("claude ended without an answer", error_type=CLI_ERROR_TYPE)
+                raise RouterError(
+                    "claude ended without an answer", error_type=CLI_ERROR_TYPE, **_retries(stream)
+                )
         text = redact(stream.text)
-        skill = request.skills.canonical(stream.skill) if stream.tool_decided else None
+        chosen = stream.skill if stream.tool_decided else None
         return RouteResult(
-            skill=skill,
+            skill=route_label(chosen, request.skills, stream.session_skills, personal),
             asked_clarification=not stream.tool_decided and "?" in text,
             response_text=text,
             tool_calls=tuple(redact(call) for call in stream.tool_calls),
@@ -348,16 +342,8 @@ class ClaudeCodeRouter:
             cost_usd=stream.cost_usd,
             latency_s=latency_s,
             response_model=stream.model or request.model or self.model,
+            **_retries(stream),
         )
-
-    @staticmethod
-    def _error_result(result: Mapping[str, Any], session_id: str | None) -> RouterError:
-        subtype = str(result.get("subtype") or "")
-        error_type = subtype if subtype and subtype != "success" else CLI_ERROR_TYPE
-        errors = result.get("errors")
-        detail = result.get("result") or (errors[0] if isinstance(errors, list) and errors else "")
-        message = f"Claude Code reported {error_type} (session {session_id}): {detail}"
-        return RouterError(redact(_shorten(message)), error_type=error_type)
 
     async def aclose(self) -> None:
         """Kill any process an interrupted run left behind."""
@@ -366,3 +352,32 @@ class ClaudeCodeRouter:
             with contextlib.suppress(ProcessLookupError):
                 await process.wait()
         self._running.clear()
+
+
+def _retries(stream: ClaudeStream) -> dict[str, Any]:
+    """The API requests Claude Code retried, in RouteResult's and RouterError's fields."""
+    events = tuple(stream.retry_events)
+    return {
+        "retries": len(events),
+        "retry_wait_s": sum(event.wait_s for event in events),
+        "retry_log": events,
+    }
+
+
+def _error_result(stream: ClaudeStream) -> RouterError:
+    """The error a session ended on: an API error by its type and status, else the subtype."""
+    result = stream.result or {}
+    status = stream.api_error_status
+    subtype = str(result.get("subtype") or "")
+    if status is not None:
+        error_type = api_error_type(status)
+    else:
+        error_type = subtype if subtype and subtype != "success" else CLI_ERROR_TYPE
+    errors = result.get("errors")
+    detail = result.get("result") or (errors[0] if isinstance(errors, list) and errors else "")
+    reported = f"{error_type} (HTTP {status})" if status is not None else error_type
+    retried = f" after {len(stream.retry_events)} retries" if stream.retry_events else ""
+    message = f"Claude Code reported {reported}{retried} (session {stream.session_id}): {detail}"
+    return RouterError(
+        redact(_shorten(message)), error_type=error_type, http_status=status, **_retries(stream)
+    )

@@ -1,17 +1,34 @@
-"""Claude Code's stream-json output, parsed without I/O: the first tool call, tokens, cost."""
+"""Claude Code's stream-json output, parsed without I/O: the first tool call, tokens, cost.
+
+Also what the session says about itself: its version and skills (the `init` event) and each
+API request it retried (`api_retry` events).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from routelens.routers.base import TokenUsage
+from routelens.routers.base import RetryEvent, TokenUsage
 from routelens.routers.pricing import PriceTable
 
 SKILL_TOOL_NAME = "Skill"
+READ_TOOL_NAME = "Read"
+# The Messages API's error type for each status, as its error bodies name them; Claude Code
+# reports only the status, and the API routers record the type.
+API_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 # Claude Code names the skill in `skill`; `command` and `name` are accepted in case a build differs
 SKILL_INPUT_KEYS = ("skill", "command", "name")
 # tool input fields that say what a call does, in the order they are tried
@@ -50,6 +67,11 @@ def _partial_skill_name(partial_json: str) -> str | None:
     return None
 
 
+def api_error_type(status: int) -> str:
+    """`rate_limit_error` for 429 and so on; `http_<status>` for a status the API does not name."""
+    return API_ERROR_TYPES.get(status, f"http_{status}")
+
+
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
@@ -73,7 +95,8 @@ class ClaudeStream:
     Only top-level events decide (a subagent's have a `parent_tool_use_id`); every message's
     usage counts. The `result` event, when one arrives, is the authority on tokens and cost;
     without it (the process was stopped early) the cost is estimated from the streamed usage
-    at `prices`, for each message's model, else the stream's, else `requested_model`.
+    at `prices`, for each message's model, else the stream's, else `requested_model`. A first
+    `Read` chooses the skill `read_resolver` names for its file (None: no skill).
 
     >>> stream = ClaudeStream(load_price_table(), requested_model="claude-sonnet-4-5")
     >>> for line in stdout_lines:
@@ -82,10 +105,17 @@ class ClaudeStream:
     """
 
     def __init__(
-        self, prices: PriceTable | None = None, requested_model: str | None = None
+        self,
+        prices: PriceTable | None = None,
+        requested_model: str | None = None,
+        read_resolver: Callable[[str], str | None] | None = None,
     ) -> None:
         self.prices = prices
         self.requested_model = requested_model
+        self.read_resolver = read_resolver
+        self.claude_code_version: str | None = None
+        self.session_skills: frozenset[str] = frozenset()
+        self.retry_events: list[RetryEvent] = []
         self.tool_calls: list[str] = []
         self.skill: str | None = None
         self.tool_decided = False
@@ -122,13 +152,33 @@ class ClaudeStream:
             self.session_id = event["session_id"]
         top_level = event.get("parent_tool_use_id") is None
         if kind == "system" and event.get("subtype") == "init":
-            self.model = self.model or _str_or_none(event.get("model"))
+            self._init(event)
+        elif kind == "system" and event.get("subtype") == "api_retry":
+            self._retry(event)
         elif kind == "stream_event" and isinstance(event.get("event"), dict):
             self._stream_event(event["event"], top_level)
         elif kind == "assistant" and isinstance(event.get("message"), dict):
             self._assistant_message(event["message"], top_level)
         elif kind == "result":
             self.result = dict(event)
+
+    def _init(self, event: Mapping[str, Any]) -> None:
+        self.model = self.model or _str_or_none(event.get("model"))
+        self.claude_code_version = _str_or_none(event.get("claude_code_version"))
+        names: set[str] = set()
+        for key in ("skills", "slash_commands"):
+            listed = event.get(key)
+            if isinstance(listed, list):
+                names.update(str(name) for name in listed if isinstance(name, str))
+        self.session_skills = frozenset(names)
+
+    def _retry(self, event: Mapping[str, Any]) -> None:
+        status = event.get("error_status")
+        http_status = status if isinstance(status, int) and not isinstance(status, bool) else None
+        delay_ms = event.get("retry_delay_ms")
+        wait_s = float(delay_ms) / 1000 if isinstance(delay_ms, int | float) else 0.0
+        error_type = api_error_type(http_status) if http_status else str(event.get("error") or "")
+        self.retry_events.append(RetryEvent(error_type or "api_error", http_status, wait_s))
 
     def _stream_event(self, event: Mapping[str, Any], top_level: bool) -> None:
         kind = event.get("type")
@@ -205,7 +255,22 @@ class ClaudeStream:
         self.tool_calls.append(describe_tool_call(name, tool_input))
         if not self.tool_decided:
             self.tool_decided = True
-            self.skill = skill_name_in(tool_input) if name == SKILL_TOOL_NAME else None
+            self.skill = self._chosen_skill(name, tool_input)
+
+    def _chosen_skill(self, tool: str, tool_input: Mapping[str, Any]) -> str | None:
+        """The skill a first tool call chooses: Skill's input, or a SKILL.md that is read."""
+        if tool == SKILL_TOOL_NAME:
+            return skill_name_in(tool_input)
+        file_path = tool_input.get("file_path")
+        if tool == READ_TOOL_NAME and self.read_resolver and isinstance(file_path, str):
+            return self.read_resolver(file_path)
+        return None
+
+    @property
+    def api_error_status(self) -> int | None:
+        """The HTTP status of the API error the session ended on, if it ended on one."""
+        status = (self.result or {}).get("api_error_status")
+        return status if isinstance(status, int) and not isinstance(status, bool) else None
 
     @property
     def text(self) -> str:

@@ -58,9 +58,17 @@ def _api_router_arguments(
 
 def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.anthropic_router import AnthropicRouter
+    from routelens.routers.claude_code_prompt import ANTHROPIC_PROMPT_OPTIONS, prompt_from_options
 
-    arguments = _api_router_arguments("anthropic", options, context)
-    return AnthropicRouter(model, prompt_cache=options.get("prompt_cache", True), **arguments)
+    captured = prompt_from_options(options)
+    shared = {key: value for key, value in options.items() if key not in ANTHROPIC_PROMPT_OPTIONS}
+    arguments = _api_router_arguments("anthropic", shared, context)
+    return AnthropicRouter(
+        model,
+        prompt_cache=shared.get("prompt_cache", True),
+        claude_code_prompt=captured,
+        **arguments,
+    )
 
 
 def _openai(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:

@@ -10,16 +10,23 @@ from typing import Any
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.routers.base import Router
+from routelens.routers.claude_code_prompt import (
+    LOADED_TEMPLATE_OPTION,
+    TEMPLATE_OPTION,
+    ClaudeCodePrompt,
+    wants_claude_code_prompt,
+)
 from routelens.routers.registry import RouterContext, make_router
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
+from routelens.store.claude_prompts import find_claude_prompt
 from routelens.store.records import RunRecord
-from routelens.store.sqlstore import Store
+from routelens.store.sqlstore import Store, open_store
 from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
 from routelens.suite.selection import CaseSelection, select_cases
 from routelens.suite.skills import load_skill_set
 
-RETRYING_ROUTERS = ("anthropic", "openai")
+RETRYING_ROUTERS = ("anthropic", "openai", "claude-code")
 """Routers that retry failed API calls themselves, and so take `--max-retries`."""
 
 
@@ -83,10 +90,17 @@ class NewRunPlan:
     """Things worth saying before the run starts (a flag that does not apply, say)."""
 
 
-def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
+def plan_new_run(
+    config: RoutelensConfig,
+    flags: RunFlags,
+    store_url: str | None = None,
+    *,
+    store: Store | None = None,
+) -> NewRunPlan:
     """Load and validate skills and cases and build the router; nothing is written yet.
 
-    Everything a user can get wrong fails here, before a store is created or touched.
+    Everything a user can get wrong fails here, before a store is created or touched. A
+    captured Claude Code prompt (`prompt=claude-code`) is read from `store_url`, read-only.
     """
     skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
     suite = load_case_suite(
@@ -101,20 +115,24 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
             router_options["max_retries"] = flags.max_retries
         else:
             notes.append(
-                f"--max-retries applies to the {' and '.join(RETRYING_ROUTERS)} routers; "
+                f"--max-retries applies to the {', '.join(RETRYING_ROUTERS)} routers; "
                 f"the {router_name} router does its own error handling, so it is ignored"
             )
+    model = flags.model or config.model
+    recorded, router_options = _with_prompt_from(
+        store or store_url, router_name, router_options, model
+    )
     settings = RunSettings(
         router=router_name,
-        model=flags.model or config.model,
+        model=model,
         repeat=flags.repeat or config.repeat,
         concurrency=flags.concurrency or config.concurrency,
         timeout_s=flags.timeout_s or config.timeout_s,
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
-        router_options=router_options,
+        router_options=recorded,
         selection=flags.selection.as_dict() if flags.selection else {},
     )
-    router = _router(settings, settings.router_options, config)
+    router = _router(settings, router_options, config)
     settings = replace(settings, model=settings.model or router.model)
     return NewRunPlan(
         skills=skills,
@@ -125,6 +143,57 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
         environment=flags.environment or config.environment,
         notes=tuple(notes),
     )
+
+
+def _with_prompt_from(
+    source: Store | str | None, router: str, options: dict[str, Any], model: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    if router != "anthropic" or not wants_claude_code_prompt(options):
+        return options, options
+    if source is None:
+        raise InputError(
+            "--router-option", "prompt=claude-code needs the store holding the captured prompt"
+        )
+    if isinstance(source, Store):
+        return with_claude_code_prompt(source, router, options, model)
+    try:
+        store = open_store(source, access="read")
+    except InputError as error:
+        raise InputError(
+            error.source,
+            f"{error.message}; no captured Claude Code prompt can be read from it: run "
+            "`routelens claude-prompt capture --skills DIR` with the same --store first",
+            field=TEMPLATE_OPTION,
+        ) from None
+    with store:
+        return with_claude_code_prompt(store, router, options, model)
+
+
+def with_claude_code_prompt(
+    store: Store, router: str, options: Mapping[str, Any], model: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(options to record on the run, options for the router) when `prompt=claude-code` asks
+    for a captured prompt: the run records its template hash, the router gets the template.
+
+    The template is the one `template=<hash prefix>` names, else the newest for `model`.
+    """
+    if router != "anthropic" or not wants_claude_code_prompt(options):
+        return dict(options), dict(options)
+    prefix = options.get(TEMPLATE_OPTION)
+    stored = find_claude_prompt(
+        store, hash_prefix=str(prefix) if prefix else None, model=None if prefix else model
+    )
+    if stored is None:
+        wanted = f"template {prefix}" if prefix else f"a prompt for {model or 'any model'}"
+        raise InputError(
+            store.display_url,
+            f"no captured Claude Code prompt ({wanted}) in this store: run `routelens "
+            f"claude-prompt capture --skills DIR` with the same --store first",
+            field=TEMPLATE_OPTION,
+        )
+    recorded = {**options, TEMPLATE_OPTION: stored.template_hash}
+    loaded = ClaudeCodePrompt.from_json(stored.template)
+    return recorded, {**recorded, LOADED_TEMPLATE_OPTION: loaded}
 
 
 def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
@@ -142,7 +211,7 @@ def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
 
 def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> PreparedRun:
     """Plan a new run (see `plan_new_run`) and record it in `store`."""
-    return record_new_run(store, plan_new_run(config, flags))
+    return record_new_run(store, plan_new_run(config, flags, store=store))
 
 
 def prepare_resumed_run(
@@ -160,5 +229,6 @@ def prepare_resumed_run(
     }
     if flags.max_retries is not None and settings.router in RETRYING_ROUTERS:
         options["max_retries"] = flags.max_retries
+    _, options = with_claude_code_prompt(store, settings.router, options, settings.model)
     router = _router(settings, options, config)
     return PreparedRun(resumable.run, resumable.skills, resumable.cases, settings, router)

@@ -84,12 +84,19 @@ def _add_input_hash_v5(connection: Connection) -> None:
     index.create(connection, checkfirst=True)
 
 
+def _create_claude_prompts_v6(connection: Connection) -> None:
+    schema.claude_prompts.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
     Migration(3, "experiments: A/B tests of two skill versions", _create_experiments_v3),
     Migration(4, "change_events: SKILL.md history from git", _create_change_events_v4),
     Migration(5, "attempts.input_hash and the flaky history index", _add_input_hash_v5),
+    Migration(
+        6, "claude_prompts: captured Claude Code request templates", _create_claude_prompts_v6
+    ),
 )
 """Every migration this code knows, oldest first."""
 

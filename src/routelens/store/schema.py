@@ -272,6 +272,21 @@ change_events = Table(
     Index(None, "committed_at"),
 )
 
+claude_prompts = Table(
+    "claude_prompts",
+    metadata,
+    # added in schema v6: requests Claude Code sent, captured as templates (`claude-prompt
+    # capture`) for API runs with `--router-option prompt=claude-code`
+    Column("template_hash", String, primary_key=True),
+    Column("claude_code_version", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("skills_hash", String, nullable=False),  # the skills installed at capture
+    Column("bundled_skills", _JSON_OBJECT, nullable=False),  # names, in listing order
+    Column("template", _JSON_OBJECT, nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Index(None, "captured_at"),
+)
+
 ATTEMPT_KEY_COLUMNS = ("run_id", "case_id", "repeat_index")
 """The natural key of an attempt: one row per (run, case, repeat)."""
 

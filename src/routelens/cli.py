@@ -12,6 +12,12 @@ COMPLETE_VARIABLE = "_ROUTELENS_COMPLETE"
 
 COMMANDS = (
     LazyCommand(
+        "init",
+        "routelens.commands.init",
+        "Write a starter routelens.toml and case file from the skills a folder holds.",
+        "init",
+    ),
+    LazyCommand(
         "run",
         "routelens.commands.run",
         "Run a routing suite and print the summary; exit 1 when the gate fails.",

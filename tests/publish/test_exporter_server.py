@@ -14,12 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from routelens.cli import app
 from routelens.config import RoutelensConfig
 from routelens.publish.exporter import StoreCollector, start_exporter
 from routelens.store import Verdict, open_store
+from routelens.store.migrations import LATEST_VERSION
 from tests.factories import make_run
 from tests.publish.test_exporter import NOW, attempt, scrape
 
@@ -51,6 +53,25 @@ def test_an_unreadable_store_is_store_up_0_with_one_warning(
     assert "cannot read the store" in warnings[0]
     assert str(broken) in warnings[0]
     assert "\n" not in warnings[0]
+
+
+def test_a_missing_store_is_store_up_0_and_is_never_created(tmp_path: Path) -> None:
+    missing = tmp_path / "later" / "store.sqlite"
+    result = scrape(f"sqlite:///{missing}")
+    assert result.value("routelens_exporter_store_up") == 0
+    assert not missing.parent.exists()
+
+
+def test_an_old_schema_is_store_up_0_and_is_not_migrated(tmp_path: Path) -> None:
+    url = _sqlite_store(tmp_path / "old.sqlite")
+    with open_store(url) as store, store.engine.begin() as connection:
+        connection.execute(
+            text("DELETE FROM schema_version WHERE version = :v"), {"v": LATEST_VERSION}
+        )
+    assert scrape(url).value("routelens_exporter_store_up") == 0
+    with open_store(url, access="write") as store:  # untouched until someone migrates it
+        pass
+    assert scrape(url).value("routelens_exporter_store_up") == 1
 
 
 def test_a_store_password_never_reaches_logs_or_metrics(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,30 @@ def test_the_canonical_json_hash_ignores_key_order_but_not_values() -> None:
 def test_the_input_hash_is_a_16_character_prefix_of_sha256() -> None:
     assert input_hash("log 2h on TES-8") == sha256("log 2h on TES-8")[:16]
     assert input_hash("log 2h on TES-8") != input_hash("log 2h on TES-8 ")
+
+
+PINNED_SUITE = """\
+version: "1.0"
+tests:
+  - id: C1
+    category: direct
+    input: "create a bug for the login crash"
+    expected_skill: jira-issue
+  - id: C2
+    category: disambiguation
+    input: "show me the sprint"
+    expected_skill: null
+    disambiguation_options: [jira-agile, jira-search]
+"""
+
+
+def test_the_suite_hash_of_a_known_file_is_pinned(tmp_path: Path) -> None:
+    # Stored runs are compared by suite hash: a change in how it is computed would split one
+    # suite's history in two. Change this value only on purpose, with a note for users.
+    from routelens.suite.cases import load_case_suite
+
+    path = tmp_path / "cases.yaml"
+    path.write_text(PINNED_SUITE, encoding="utf-8")
+    assert load_case_suite(path).suite_hash == (
+        "39c2345ffb543a76b14d176989193266af8b69ba8781da76193dc7d0c93266a4"
+    )

@@ -131,7 +131,7 @@ class StoreCollector:
     def _open_store(self) -> Store | None:
         if self._store is None:
             try:
-                self._store = open_store(self._store_url)
+                self._store = open_store(self._store_url, access="read")
             except (InputError, SQLAlchemyError, OSError) as error:
                 self._warn(error)
                 return None

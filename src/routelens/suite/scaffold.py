@@ -22,7 +22,7 @@ def _starter_input(description: str) -> str:
     sentence = (match.group(1) if match else description).strip().rstrip(".!?")
     words = " ".join(sentence.split())
     if len(words) > MAX_INPUT_CHARS:
-        words = words[:MAX_INPUT_CHARS].rsplit(" ", 1)[0].rstrip(",;:-– ")
+        words = words[:MAX_INPUT_CHARS].rsplit(" ", 1)[0].rstrip(",;:-\N{EN DASH} ")
     return words[:1].lower() + words[1:]
 
 

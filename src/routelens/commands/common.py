@@ -168,3 +168,20 @@ def output_file(path: Path | None, flag: str) -> Path | None:
     if path.parent.exists() and not os.access(path.parent, os.W_OK):
         raise InputError(path.parent, f"cannot write here ({flag})")
     return path
+
+
+def runnable_command(*words: str, store: str | None = None, config: Path | None = None) -> str:
+    """A routelens command line to print as a hint, with the `--store` and `--config` the
+    current command was given, so that it runs as printed.
+
+    >>> runnable_command("routelens", "run", "--resume", "r1", store="s.sqlite")
+    'routelens run --resume r1 --store s.sqlite'
+    """
+    import shlex
+
+    argv = list(words)
+    if store is not None:
+        argv += ["--store", store]
+    if config is not None:
+        argv += ["--config", str(config)]
+    return shlex.join(argv)

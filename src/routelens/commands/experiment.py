@@ -17,6 +17,7 @@ from routelens.commands.common import (
     command_group,
     parse_router_options,
     reports_input_errors,
+    runnable_command,
 )
 from routelens.commands.common import (
     open_configured_store as _open,
@@ -137,9 +138,10 @@ def run(
     made = ", ".join(f"{arm} {count}" for arm, count in outcome.attempts_made.items())
     typer.echo(f"experiment {name}: attempts made now: {made}")
     if outcome.interrupted:
-        typer.echo(
-            f"routelens: interrupted; continue with: routelens experiment run {name}", err=True
+        resume = runnable_command(
+            "routelens", "experiment", "run", name, store=store, config=config_path
         )
+        typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
         raise typer.Exit(EXIT_SIGNAL_BASE + int(outcome.interrupted_by or signal.SIGINT))
 
 

@@ -17,6 +17,7 @@ from routelens.commands.common import (
     parse_labels,
     parse_router_options,
     positive_number,
+    runnable_command,
 )
 
 if TYPE_CHECKING:
@@ -167,14 +168,7 @@ def run(
 
 def _resume_command(run_id: str, store: str | None, config_path: Path | None) -> str:
     """The command that continues this run, runnable as printed (with --store, --config)."""
-    import shlex
-
-    words = ["routelens", "run", "--resume", run_id]
-    if store is not None:
-        words += ["--store", store]
-    if config_path is not None:
-        words += ["--config", str(config_path)]
-    return shlex.join(words)
+    return runnable_command("routelens", "run", "--resume", run_id, store=store, config=config_path)
 
 
 def _execute(

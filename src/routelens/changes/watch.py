@@ -49,7 +49,7 @@ class RepositoryWatcher:
     """Polls one repository into one store; `poll()` once, or `watch()` until told to stop.
 
     >>> watcher = RepositoryWatcher(Path("."), store)  # doctest: +SKIP
-    >>> watcher.watch(timedelta(seconds=60), should_stop=lambda polls: polls >= 10)
+    >>> watcher.watch(timedelta(seconds=60), should_stop=lambda n: n >= 10)  # doctest: +SKIP
     """
 
     def __init__(self, folder: Path, store: Store) -> None:

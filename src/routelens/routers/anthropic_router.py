@@ -62,7 +62,7 @@ def _require_sdk() -> None:
 class AnthropicRouter:
     """Routes through the Messages API; usage, cost and rate limits are recorded per attempt.
 
-    >>> router = AnthropicRouter(model="claude-sonnet-4-5")  # ANTHROPIC_API_KEY from the env
+    >>> router = AnthropicRouter(model="claude-sonnet-4-5")  # doctest: +SKIP
     """
 
     name = ANTHROPIC_ROUTER_NAME

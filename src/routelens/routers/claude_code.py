@@ -130,7 +130,7 @@ class ClaudeCodeRouter:
     reporting, the streamed usage at `prices`. Each attempt runs in its own throwaway project
     and, unless `isolate` is off, its own empty home (see `claude_workspace`).
 
-    >>> router = ClaudeCodeRouter(ClaudeCodeSettings(timeout_s=60), model="haiku")
+    >>> router = ClaudeCodeRouter(ClaudeCodeSettings(timeout_s=60))  # doctest: +SKIP
     """
 
     name = CLAUDE_CODE_ROUTER_NAME

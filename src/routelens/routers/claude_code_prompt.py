@@ -72,8 +72,8 @@ class CapturedRequest:
 class ClaudeCodePrompt:
     """A captured Claude Code request with placeholders; see the module docstring.
 
-    >>> prompt = ClaudeCodePrompt.from_json(stored.template)
-    >>> body = render_body(prompt, request, today=date.today())
+    >>> prompt = ClaudeCodePrompt.from_json(stored.template)  # doctest: +SKIP
+    >>> body = render_body(prompt, request, today=date.today())  # doctest: +SKIP
     """
 
     claude_code_version: str

@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 class OpenAIRouter:
     """Routes through `/v1/chat/completions` with function calling.
 
-    >>> router = OpenAIRouter(model="gpt-4.1-mini")  # OPENAI_API_KEY from the environment
+    >>> router = OpenAIRouter(model="gpt-4.1-mini")  # doctest: +SKIP
     """
 
     name = OPENAI_ROUTER_NAME

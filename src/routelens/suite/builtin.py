@@ -39,6 +39,7 @@ def route_label(
     """How a chosen skill is reported: a project skill by its front-matter name, one of Claude
     Code's `bundled` skills as `builtin:<name>`, a personal or unknown name as it is.
 
+    >>> from pathlib import Path
     >>> route_label("dataviz", SkillSet(Path("."), (), ""), frozenset({"dataviz"}))
     'builtin:dataviz'
     """

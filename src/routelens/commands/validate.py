@@ -54,8 +54,14 @@ def _bundled_collision_warnings(
 ) -> list[str]:
     """Project skills named like a skill bundled with the newest Claude Code captured into the
     store; none without a capture. A missing store is never created."""
-    from routelens.commands.common import open_configured_store
+    from routelens.commands.common import configured_store_url, open_configured_store
     from routelens.errors import InputError
+    from routelens.store.urls import sqlite_file
+
+    local = sqlite_file(configured_store_url(store_url, config))
+    if local is not None and not local.is_file():
+        return []  # no store: nothing captured, and no database layer to load for that
+
     from routelens.store.claude_prompts import latest_bundled_skills
     from routelens.suite.builtin import bundled_name_collisions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_STORE_URL = "sqlite:///.routelens/routelens.sqlite"
@@ -44,3 +45,20 @@ def strip_url_credentials(url: str) -> str:
         if not SECRET_NAME_PATTERN.search(name)
     ]
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query), parts.fragment))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL (`sqlite:///x.sqlite` or a plain path), else None;
+    read without SQLAlchemy, for commands that only need to know whether a store exists.
+
+    >>> sqlite_file("sqlite:///.routelens/routelens.sqlite")
+    PosixPath('.routelens/routelens.sqlite')
+    >>> sqlite_file("postgresql://db/routelens") is None
+    True
+    """
+    if "://" not in url:
+        return Path(url)
+    if not url.startswith("sqlite:///"):
+        return None
+    database = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(database) if database and database != ":memory:" else None

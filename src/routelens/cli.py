@@ -78,6 +78,12 @@ COMMANDS = (
         "patterns_command",
     ),
     LazyCommand(
+        "summarize",
+        "routelens.commands.summarize",
+        "Write a short summary of the window's results, every number checked against the facts.",
+        "summarize_command",
+    ),
+    LazyCommand(
         "compare",
         "routelens.commands.compare",
         "Compare a candidate with a baseline, attempt by attempt and case by case.",

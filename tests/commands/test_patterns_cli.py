@@ -128,7 +128,7 @@ def test_bad_input_is_one_line_and_exit_2(
 
 
 def test_summary_is_the_first_line_of_the_help() -> None:
-    for name in ("patterns",):
+    for name in ("patterns", "summarize"):
         [spec] = [command for command in COMMANDS if command.name == name]
         assert spec.load().help is not None
         assert spec.load().help.splitlines()[0] == spec.summary

@@ -13,7 +13,7 @@ average, printed before and after the import, says how much of the second core w
 free, and the CPU time per line of each process says which one set the pace.
 
 Part 2. Each analytics command (`flaky`, `confusion`, `trend`, `cost`, `compare` of the two
-label-selected halves of the runs) runs once on that store through the CLI (typer's
+label-selected halves of the runs, `patterns`, `summarize --offline`) runs once on that store through the CLI (typer's
 CliRunner, `--json`), so the bench needs no knowledge of their internals; commands not
 registered yet print "not available yet". Target: each under 2 s.
 
@@ -277,6 +277,10 @@ COMMANDS: dict[str, list[list[str]]] = {
     "trend": [[]],
     "cost": [[]],
     "compare": [["--baseline", "variant=baseline", "--candidate", "variant=candidate"]],
+    # every distinct failed input of the history (capped at 2,000), then the clustering
+    "patterns": [["--window", "31d"]],
+    # the facts of the last 7 days (accuracy, skills, flaky twice, changes, cost), no model
+    "summarize": [["--offline"]],
 }
 
 

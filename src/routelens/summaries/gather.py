@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from routelens.analytics.cost import (
@@ -152,6 +153,11 @@ def _changes(store: Store, attempt_filter: AttemptFilter) -> tuple[ChangeFacts, 
     return tuple(moved[:CHANGES_LISTED])
 
 
+def _flaky(store: Store, attempt_filter: AttemptFilter) -> list[FlakyCase]:
+    with store.engine.connect() as connection:
+        return classify_flaky(read_flaky_aggregates(connection, attempt_filter))
+
+
 def _cost(store: Store, attempt_filter: AttemptFilter, daily_budget_usd: float) -> CostFacts:
     days = daily_spend(store.engine, attempt_filter)
     today = attempt_filter.now.date()
@@ -187,18 +193,26 @@ def gather_facts(
         raise ValueError("a summary needs a window")
     previous = replace(attempt_filter, now=attempt_filter.since)
     engine = store.engine
-    current_days = daily_verdicts(engine, attempt_filter)
-    previous_days = daily_verdicts(engine, previous)
-    with engine.connect() as connection:
-        flaky_now = classify_flaky(read_flaky_aggregates(connection, attempt_filter))
-        flaky_before = classify_flaky(read_flaky_aggregates(connection, previous))
-    new_flaky = new_flaky_cases(flaky_now, flaky_before)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the two flaky reads are the longest: they start first, one on each thread
+        flaky_now_read = pool.submit(_flaky, store, attempt_filter)
+        flaky_before_read = pool.submit(_flaky, store, previous)
+        current_days = pool.submit(daily_verdicts, engine, attempt_filter)
+        previous_days = pool.submit(daily_verdicts, engine, previous)
+        skills = pool.submit(expected_skill_verdicts, engine, attempt_filter)
+        cost = pool.submit(_cost, store, attempt_filter, daily_budget_usd)
+        changes = _changes(store, attempt_filter)
+        flaky_now = flaky_now_read.result()
+        new_flaky = new_flaky_cases(flaky_now, flaky_before_read.result())
+        accuracy = accuracy_facts(
+            _total(current_days.result()), _total(previous_days.result()), slo
+        )
     return SummaryFacts(
         window=window,
         start=attempt_filter.since.date(),
         end=attempt_filter.now.date(),
-        accuracy=accuracy_facts(_total(current_days), _total(previous_days), slo),
-        worst_skills=worst_skills(expected_skill_verdicts(engine, attempt_filter)),
+        accuracy=accuracy,
+        worst_skills=worst_skills(skills.result()),
         flaky_cases=sum(case.flaky_class is FlakyClass.FLAKY for case in flaky_now),
         new_flaky=tuple(
             FlakyFacts(
@@ -211,6 +225,6 @@ def gather_facts(
             )
             for case in new_flaky[:NEW_FLAKY_LISTED]
         ),
-        changes=_changes(store, attempt_filter),
-        cost=_cost(store, attempt_filter, daily_budget_usd),
+        changes=changes,
+        cost=cost.result(),
     )

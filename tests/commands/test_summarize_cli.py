@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from routelens.cli import app
 from routelens.store import open_store
 from tests.fakes.api_server import FakeApiServer, anthropic_text
-from tests.summaries.test_gather import NOW, F, P, record_run
+from tests.summaries.history import NOW, F, P, record_run
 
 runner = CliRunner()
 KEY = "sk-ant-cli-sentinel-9f8e7d6c5b4a"

@@ -161,6 +161,18 @@ def test_inputs_of_stop_words_only_are_unclustered() -> None:
     assert [e.input for e in report.unclustered.examples] == ["and then", "it", "the"]
 
 
+@pytest.mark.parametrize("method", list(ClusterMethod))
+def test_inputs_without_terms_stay_out_of_the_clusters(method: ClusterMethod) -> None:
+    words = ["sprint board", "sprint velocity", "board velocity", "sprint board now"]
+    rows = [InputOutcomes(text, 1, 0) for text in ["the", "and it", "TES-12", *words]]
+    report = analyse_failed_inputs(rows, method=method, min_cluster_size=2)
+    clustered = {m.input for cluster in report.clusters for m in cluster.members}
+    assert not clustered & {"the", "and it", "TES-12"}
+    assert report.failed_inputs == 7
+    if method is ClusterMethod.AGGLOMERATIVE:
+        assert clustered == set(words)
+
+
 def test_groups_under_the_minimum_size_stay_unclustered() -> None:
     rows, _ = synthetic_failures(0, per_topic=4)
     report = analyse_failed_inputs(rows, min_cluster_size=10)

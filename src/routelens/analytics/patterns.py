@@ -178,16 +178,19 @@ def _example(row: InputOutcomes) -> ExampleInput:
 def _labels(
     vectors: NDArray[np.float64], method: ClusterMethod, min_cluster_size: int
 ) -> NDArray[np.int64]:
+    """A cluster label per row, -1 for none; rows without any term are never clustered."""
     import numpy as np
 
-    count = vectors.shape[0]
-    if count < max(min_cluster_size, 2):
-        return np.full(count, -1, dtype=np.int64)
+    labels = np.full(vectors.shape[0], -1, dtype=np.int64)
+    with_terms = np.flatnonzero(np.linalg.norm(vectors, axis=1) > 0)
+    if len(with_terms) < max(min_cluster_size, 2):
+        return labels
     if method is ClusterMethod.HDBSCAN:
         from sklearn.cluster import HDBSCAN
 
         clusterer = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=2, copy=True)
-        return np.asarray(clusterer.fit_predict(vectors), dtype=np.int64)
+        labels[with_terms] = clusterer.fit_predict(vectors[with_terms])
+        return labels
     from sklearn.cluster import AgglomerativeClustering
 
     agglomerative = AgglomerativeClustering(
@@ -196,9 +199,10 @@ def _labels(
         linkage="average",
         distance_threshold=AGGLOMERATIVE_DISTANCE,
     )
-    labels = np.asarray(agglomerative.fit_predict(vectors), dtype=np.int64)
-    sizes = np.bincount(labels)
-    return np.where(sizes[labels] >= min_cluster_size, labels, -1)
+    found = np.asarray(agglomerative.fit_predict(vectors[with_terms]), dtype=np.int64)
+    sizes = np.bincount(found)
+    labels[with_terms] = np.where(sizes[found] >= min_cluster_size, found, -1)
+    return labels
 
 
 def _lsa_vectors(tfidf: Any, seed: int) -> NDArray[np.float64]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.metrics import adjusted_rand_score
 
@@ -213,3 +215,28 @@ def test_json_shape() -> None:
     assert set(cluster["examples"][0]) == {"input", "failures", "decided"}
     assert set(document["terms"][0]) == {"term", "failures", "weight"}
     assert document["terms"][0]["weight"] == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.builds(
+            InputOutcomes,
+            input=st.text(alphabet=st.sampled_from("ab c-'1é\n"), max_size=12),
+            failures=st.integers(0, 3),
+            passes=st.integers(0, 3),
+        ),
+        max_size=12,
+        unique_by=lambda row: row.input,
+    ),
+    method=st.sampled_from(list(ClusterMethod)),
+)
+def test_any_rows_are_accounted_for(rows: list[InputOutcomes], method: ClusterMethod) -> None:
+    report = analyse_failed_inputs(rows, method=method, min_cluster_size=2)
+    failed = [row for row in rows if row.failures]
+    groups = [*report.clusters, report.unclustered]
+    assert sum(group.inputs for group in groups) == len(failed)
+    assert sum(group.failures for group in groups) == sum(row.failures for row in failed)
+    assert sorted(m.input for group in groups for m in group.members) == sorted(
+        row.input for row in failed
+    )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routelens.analytics.trend import direction_of
 from routelens.summaries.facts import facts_dict
 from routelens.summaries.numbers import NumberKind, check_numbers, numbers_in
 from routelens.summaries.offline import offline_summary
@@ -86,3 +91,59 @@ def test_the_offline_summary_passes_its_own_check() -> None:
         text = offline_summary(facts)
         check = check_numbers(text, facts_dict(facts))
         assert check.accepted, [m.text for m in check.unsupported]
+
+
+ratios = st.floats(0, 1, allow_nan=False)
+money = st.floats(0, 1e6, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    accuracy=ratios,
+    previous=st.none() | ratios,
+    slo=ratios,
+    counts=st.tuples(*(st.integers(0, 10**6) for _ in range(3))),
+    skill_accuracy=ratios,
+    change=st.tuples(ratios, ratios, st.floats(0, 1)),
+    spend=st.tuples(money, money, money),
+)
+def test_the_offline_summary_of_any_facts_passes_its_own_check(
+    accuracy: float,
+    previous: float | None,
+    slo: float,
+    counts: tuple[int, int, int],
+    skill_accuracy: float,
+    change: tuple[float, float, float],
+    spend: tuple[float, float, float],
+) -> None:
+    base = sample_facts()
+    delta = None if previous is None else accuracy - previous
+    facts = replace(
+        base,
+        accuracy=replace(
+            base.accuracy,
+            passed=counts[0],
+            decided=counts[0] + counts[1],
+            errors=counts[2],
+            accuracy=accuracy,
+            previous_accuracy=previous,
+            delta=delta,
+            direction=None if delta is None else direction_of(delta),
+            slo=slo,
+        ),
+        worst_skills=(replace(base.worst_skills[0], accuracy=skill_accuracy),),
+        changes=(
+            replace(
+                base.changes[0],
+                before_accuracy=change[0],
+                after_accuracy=change[1],
+                delta=change[1] - change[0],
+                p_value=change[2],
+            ),
+        ),
+        cost=replace(
+            base.cost, total_usd=spend[0], mean_daily_usd=spend[1], monthly_projection_usd=spend[2]
+        ),
+    )
+    check = check_numbers(offline_summary(facts), facts_dict(facts))
+    assert check.accepted, [m.text for m in check.unsupported]

@@ -165,8 +165,6 @@ class AnthropicRouter:
             "system": system,
             "messages": [{"role": "user", "content": prompt}],
         }
-        if self.temperature is not None:
-            body["temperature"] = self.temperature
         message, _ = await self.caller.call(lambda: self._call_once(body))
         return "".join(block.text for block in message.content if block.type == "text")
 

@@ -80,6 +80,18 @@ COMMANDS = (
     ),
     LazyCommand("cost", "routelens.commands.cost", "Show what routing tests cost.", "cost_command"),
     LazyCommand(
+        "patterns",
+        "routelens.commands.patterns",
+        "Cluster the failed inputs by meaning, with each pattern's top terms and accuracy.",
+        "patterns_command",
+    ),
+    LazyCommand(
+        "summarize",
+        "routelens.commands.summarize",
+        "Write a short summary of the window's results, every number checked against the facts.",
+        "summarize_command",
+    ),
+    LazyCommand(
         "compare",
         "routelens.commands.compare",
         "Compare a candidate with a baseline, attempt by attempt and case by case.",

@@ -229,3 +229,24 @@ def test_no_key_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="ANTHROPIC_API_KEY") as raised:
         AnthropicRouter(MODEL)
     assert raised.value.field == "api_key"
+
+
+def test_write_text_is_one_plain_request_retried_like_an_attempt(server: FakeApiServer) -> None:
+    server.enqueue(anthropic_overloaded_error(), anthropic_text("Accuracy held at 91.0%."))
+    router = make_router(server)
+
+    async def once() -> str:
+        try:
+            return await router.write_text("Summarise.", "Facts: {}", max_tokens=123)
+        finally:
+            await router.aclose()
+
+    assert asyncio.run(once()) == "Accuracy held at 91.0%."
+    first, second = server.requests
+    assert first.body == second.body
+    assert second.body == {
+        "model": MODEL,
+        "max_tokens": 123,
+        "system": "Summarise.",
+        "messages": [{"role": "user", "content": "Facts: {}"}],
+    }

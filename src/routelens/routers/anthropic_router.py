@@ -187,6 +187,18 @@ class AnthropicRouter:
                 texts.append(block.text)
         return replace(text_answer("\n".join(texts), **measured), tool_calls=tuple(tool_calls))
 
+    async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
+        """A plain text answer to `prompt` (no tools), through the same client, rate limiter
+        and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+        }
+        message, _ = await self.caller.call(lambda: self._call_once(body))
+        return "".join(block.text for block in message.content if block.type == "text")
+
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.close()

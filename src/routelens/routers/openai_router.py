@@ -157,6 +157,24 @@ class OpenAIRouter:
                 )
         return replace(text_answer(message.content or "", **measured), tool_calls=tool_calls)
 
+    async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
+        """A plain text answer to `prompt` (no tools), through the same client, rate limiter
+        and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+            ],
+        }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        completion, _ = await self.caller.call(lambda: self._call_once(body))
+        if not completion.choices:
+            return ""
+        return str(completion.choices[0].message.content or "")
+
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.close()

@@ -110,9 +110,16 @@ def list_change_events(
     skill: str | None = None,
     repository: str | None = None,
     commit_prefix: str | None = None,
+    committed_since: datetime | None = None,
+    committed_until: datetime | None = None,
 ) -> list[StoredChangeEvent]:
-    """Events, oldest commit first, optionally of one skill, repository or commit (prefix)."""
+    """Events, oldest commit first, optionally of one skill, repository, commit (prefix) or
+    span of commit times (both ends included)."""
     conditions: list[ColumnElement[bool]] = []
+    if committed_since is not None:
+        conditions.append(_table.c.committed_at >= committed_since)
+    if committed_until is not None:
+        conditions.append(_table.c.committed_at <= committed_until)
     if skill is not None:
         conditions.append(_table.c.skill == skill)
     if repository is not None:

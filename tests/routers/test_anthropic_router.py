@@ -80,6 +80,16 @@ def test_the_request_offers_skills_as_claude_code_does(
     )
 
 
+def test_a_temperature_reaches_the_request_body(
+    server: FakeApiServer, small_skills: SkillSet
+) -> None:
+    route(make_router(server, temperature=0.3), RouteRequest("C1", "close TES-1", small_skills))
+    route(make_router(server), RouteRequest("C1", "close TES-1", small_skills))
+    with_temperature, without = (request.body for request in server.requests)
+    assert with_temperature["temperature"] == 0.3
+    assert "temperature" not in without
+
+
 def test_a_tool_call_is_the_route_with_usage_and_cost(
     server: FakeApiServer, small_skills: SkillSet
 ) -> None:

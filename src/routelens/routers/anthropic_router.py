@@ -128,7 +128,9 @@ class AnthropicRouter:
             # tools and system form the cached prefix; the skills block closes it
             body["system"][-1]["cache_control"] = {"type": "ephemeral"}
         if self.temperature is not None:
-            body["temperature"] = self.temperature
+            # the SDK (2.x) no longer takes `temperature` as an argument; the API still reads
+            # it from the body for the models that accept it
+            body["extra_body"] = {"temperature": self.temperature}
         return body
 
     async def _call_once(self, body: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from routelens.errors import InputError
-from routelens.suite.skills import SKILL_FILE_NAME, SKIPPED_FOLDERS
+from routelens.suite.skill_files import SKILL_FILE_NAME, SKIPPED_FOLDERS
 
 SKILL_PATHSPEC = f":(glob)**/{SKILL_FILE_NAME}"
 """Every SKILL.md at any depth, the repository root included."""

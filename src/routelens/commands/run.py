@@ -12,6 +12,7 @@ from routelens.commands.common import (
     JsonOption,
     LabelOption,
     StoreOption,
+    parse_descriptions,
     parse_labels,
     parse_router_options,
     positive_number,
@@ -55,6 +56,32 @@ def run(
     trigger_skill: Annotated[
         str | None, typer.Option(help="The skill a trigger eval set (JSON) tests.")
     ] = None,
+    trigger_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Trigger sets: a query passes when its trigger rate over the repeats "
+            "reaches this (default 0.5).",
+        ),
+    ] = None,
+    description: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SKILL=TEXT: try another description without editing the file (repeatable); "
+            "recorded with the run, and the skill's hash changes with it.",
+        ),
+    ] = None,
+    include_skipped: Annotated[
+        bool, typer.Option("--include-skipped", help="Also run cases marked skip: true.")
+    ] = False,
+    skip_invalid_skills: Annotated[
+        bool,
+        typer.Option("--skip-invalid-skills", help="Leave invalid skills out instead of refusing."),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings about skills and cases are errors.")
+    ] = False,
     min_accuracy: Annotated[
         float | None, typer.Option(min=0, max=1, help="Gate: exit 1 below this accuracy.")
     ] = None,
@@ -114,6 +141,11 @@ def run(
             **({} if max_retries is None else {"max_retries": max_retries}),
         },
         trigger_skill=trigger_skill,
+        trigger_threshold=trigger_threshold,
+        include_skipped=include_skipped,
+        skip_invalid_skills=skip_invalid_skills,
+        strict=strict,
+        descriptions=parse_descriptions(description or []),
     )
     outcome, attempts = _execute(
         config,
@@ -169,6 +201,8 @@ def _execute(
                 opened, prepared, retry_errors, otlp_endpoint, capture_content, junit
             )
     plan = plan_new_run(config, flags)  # every input error surfaces before a store exists
+    for problem in plan.warnings:
+        typer.echo(problem.listing(), err=True)
     try:
         opened = open_configured_store(store_option, config, access="create")
     except BaseException:

@@ -14,9 +14,12 @@ from routelens.routers.registry import RouterContext, make_router
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store
-from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
-from routelens.suite.skills import load_skill_set
+from routelens.suite.problems import Problem
+from routelens.suite.suite_check import load_suite
+
+DEFAULT_TRIGGER_THRESHOLD = 0.5
+"""A trigger set's query passes when its trigger rate over the repeats reaches this."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,11 @@ class RunFlags:
     environment: str | None = None
     router_options: Mapping[str, Any] = field(default_factory=dict)
     trigger_skill: str | None = None
+    trigger_threshold: float | None = None
+    include_skipped: bool = False
+    skip_invalid_skills: bool = False
+    strict: bool = False
+    descriptions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,16 +82,33 @@ class NewRunPlan:
     labels: Mapping[str, str]
     environment: str | None
 
+    @property
+    def warnings(self) -> list[Problem]:
+        """What loading the skills and cases warned about, for the command to print."""
+        return [*self.skills.problems, *self.suite.problems]
+
 
 def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
     """Load and validate skills and cases and build the router; nothing is written yet.
 
     Everything a user can get wrong fails here, before a store is created or touched.
     """
-    skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
-    suite = load_case_suite(
-        _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
+    skills, suite = load_suite(
+        _required(flags.skills or config.skills, "--skills"),
+        _required(flags.cases or config.cases, "--cases"),
+        trigger_skill=flags.trigger_skill,
+        skip_invalid=flags.skip_invalid_skills,
+        strict=flags.strict or config.case_settings.strict,
+        descriptions=flags.descriptions,
     )
+    assert suite is not None
+    if flags.trigger_threshold is not None and suite.trigger_skill is None:
+        raise InputError(
+            suite.path,
+            "--trigger-threshold is only for a trigger eval set (with --trigger-skill); "
+            "this is a golden set",
+            field="trigger_threshold",
+        )
     router_name = flags.router or config.router
     settings = RunSettings(
         router=router_name,
@@ -93,6 +118,18 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
         timeout_s=flags.timeout_s or config.timeout_s,
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
         router_options={**config.options_for(router_name), **flags.router_options},
+        workflow_rule=config.verdicts.workflow,
+        include_skipped=flags.include_skipped,
+        skip_invalid_skills=flags.skip_invalid_skills,
+        description_overrides=dict(flags.descriptions),
+        trigger_skill=suite.trigger_skill,
+        trigger_threshold=(
+            None
+            if suite.trigger_skill is None
+            else flags.trigger_threshold
+            if flags.trigger_threshold is not None
+            else DEFAULT_TRIGGER_THRESHOLD
+        ),
     )
     router = _router(settings, settings.router_options, config)
     settings = replace(settings, model=settings.model or router.model)

@@ -36,6 +36,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from routelens.errors import InputError
 from routelens.store import schema
 from routelens.store.migrations import check_not_empty, check_readable, check_tables, migrate
+from routelens.store.nul_text import attempt_without_nul, record_without_nul
 from routelens.store.records import (
     AttemptRecord,
     RunCaseRecord,
@@ -215,6 +216,9 @@ class Store:
         cases: Sequence[RunCaseRecord],
     ) -> None:
         """Record a new run with the skills and cases it tests; ValueError if it exists."""
+        run = record_without_nul(run)[0]
+        skills = [record_without_nul(skill)[0] for skill in skills]
+        cases = [record_without_nul(case)[0] for case in cases]
         with self._write() as connection:
             if not self._insert_run(connection, run):
                 raise ValueError(f"run {run.run_id!r} already exists in {self.display_url}")
@@ -245,7 +249,8 @@ class Store:
 
         Runs and attempts already present are left exactly as they are.
         """
-        return self.merge_batches([MergeBatch(runs, [schema.attempt_to_row(a) for a in attempts])])
+        rows = [schema.attempt_to_row(attempt_without_nul(a)) for a in attempts]
+        return self.merge_batches([MergeBatch([record_without_nul(r)[0] for r in runs], rows)])
 
     def merge_batches(self, batches: Iterable[MergeBatch]) -> ImportSummary:
         """`merge`, fed batch by batch, all in one transaction.
@@ -394,7 +399,8 @@ class Store:
         else:
             upsert = insert.on_conflict_do_nothing(index_elements=key)
         statement = upsert.returning(table.c.attempt_id)
-        return _wrote_a_row(connection.execute(statement, schema.attempt_to_row(attempt)))
+        row = schema.attempt_to_row(attempt_without_nul(attempt))
+        return _wrote_a_row(connection.execute(statement, row))
 
     def _new_attempt_inserter(
         self, connection: Connection

@@ -68,6 +68,7 @@ def test_descriptions_are_replaced_before_the_cases_are_checked(skills_dir: Path
     skills, suite = load_suite(skills_dir, descriptions={"search": "Find with JQL."})
     assert suite is None
     found = skills.resolve("jira-search")
-    assert found is not None and found.description == "Find with JQL."
+    assert found is not None
+    assert found.description == "Find with JQL."
     checked = check_suite(skills_dir, descriptions={"nope": "x"})
-    assert [p.message for p in checked.problems][0].startswith("unknown skill 'nope'")
+    assert next(p.message for p in checked.problems).startswith("unknown skill 'nope'")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from routelens.config import RoutelensConfig
     from routelens.runner.launch import PreparedRun, RunFlags
     from routelens.runner.session import RunOutcome
-    from routelens.store.records import AttemptRecord
+    from routelens.store.records import AttemptRecord, RunCaseRecord
     from routelens.store.sqlstore import Store
 
 EXIT_GATE_FAILED = 1
@@ -147,7 +147,7 @@ def run(
         strict=strict,
         descriptions=parse_descriptions(description or []),
     )
-    outcome, attempts = _execute(
+    outcome, attempts, case_rows = _execute(
         config,
         flags,
         store_option=store,
@@ -160,6 +160,7 @@ def run(
     _report(
         outcome,
         attempts,
+        case_rows,
         config,
         as_json=as_json,
         min_accuracy=min_accuracy,
@@ -190,7 +191,7 @@ def _execute(
     otlp_endpoint: str | None,
     capture_content: bool | None,
     junit: Path | None,
-) -> tuple[RunOutcome, list[AttemptRecord]]:
+) -> tuple[RunOutcome, list[AttemptRecord], list[RunCaseRecord]]:
     from routelens.commands.common import open_configured_store
     from routelens.runner.launch import plan_new_run, prepare_resumed_run, record_new_run
 
@@ -231,7 +232,7 @@ def _execute_prepared(
     otlp_endpoint: str | None,
     capture_content: bool | None,
     junit: Path | None,
-) -> tuple[RunOutcome, list[AttemptRecord]]:
+) -> tuple[RunOutcome, list[AttemptRecord], list[RunCaseRecord]]:
     from rich.console import Console
 
     from routelens.report.junit import write_junit_xml
@@ -269,14 +270,16 @@ def _execute_prepared(
         if telemetry is not None:
             telemetry.finish(outcome.run.status)
     attempts = store.attempts(run_record.run_id)
+    case_rows = store.run_cases(run_record.run_id)
     if junit is not None:
-        write_junit_xml(junit, outcome.run, attempts)
-    return outcome, attempts
+        write_junit_xml(junit, outcome.run, attempts, case_rows)
+    return outcome, attempts, case_rows
 
 
 def _report(
     outcome: RunOutcome,
     attempts: list[AttemptRecord],
+    case_rows: list[RunCaseRecord],
     config: RoutelensConfig,
     *,
     as_json: bool,
@@ -286,14 +289,14 @@ def _report(
 ) -> None:
     import json
 
-    from routelens.analytics.summary import summarize_attempts
+    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import stdout_console
     from routelens.report.console import render_run_summary
     from routelens.report.run_json import run_report_dict
     from routelens.runner.gate import evaluate_gate
     from routelens.store.records import RunStatus
 
-    summary = summarize_attempts(attempts)
+    summary = summarize_run(outcome.run, attempts, case_rows)
     gate = evaluate_gate(
         summary,
         min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,

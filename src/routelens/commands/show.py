@@ -20,7 +20,7 @@ def show(
     """Print the summary of one stored run."""
     import json
 
-    from routelens.analytics.summary import summarize_attempts
+    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import open_configured_store, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_run_summary
@@ -32,9 +32,10 @@ def show(
     with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
         attempts = opened.attempts(record.run_id)
+        case_rows = opened.run_cases(record.run_id)
     if junit is not None:
-        write_junit_xml(junit, record, attempts)
-    summary = summarize_attempts(attempts)
+        write_junit_xml(junit, record, attempts, case_rows)
+    summary = summarize_run(record, attempts, case_rows)
     if as_json:
         typer.echo(json.dumps(run_report_dict(record, summary, slo=config.slo)))
     else:

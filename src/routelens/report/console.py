@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from routelens.analytics.summary import GroupAccuracy, RunSummary
+from routelens.report.suite_notes import render_suite_notes
 from routelens.store.records import RunRecord
 
 _MISSING = "-"
@@ -118,6 +119,7 @@ def render_run_summary(
         f"Latency p50 {_seconds(summary.latency_p50_s)} · p95 {_seconds(summary.latency_p95_s)}",
         highlight=False,
     )
+    render_suite_notes(console, summary)
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:

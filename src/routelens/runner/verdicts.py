@@ -8,8 +8,9 @@ verdict and says in words what the rule expected when an attempt fails.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from routelens.routers.base import RouteResult
 from routelens.store.records import Verdict
@@ -38,6 +39,13 @@ class VerdictRules:
     """The choices between rules (`[verdicts]` in routelens.toml); recorded with each run."""
 
     workflow: WorkflowRule = ANY_STEP
+
+    @classmethod
+    def of_run(cls, settings: Mapping[str, Any]) -> VerdictRules:
+        """The rules a run recorded in its settings; runs recorded before the workflow rule
+        was a setting judged by the first step."""
+        workflow = settings.get("workflow_rule")
+        return cls(workflow=ANY_STEP if workflow == ANY_STEP else FIRST_STEP)
 
 
 @dataclass(frozen=True)

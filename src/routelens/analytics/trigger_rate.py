@@ -16,6 +16,8 @@ from typing import Any
 
 from routelens.store.records import AttemptRecord, Verdict
 
+DEFAULT_THRESHOLD = 0.5
+"""The rate a query must reach unless `--trigger-threshold` says otherwise."""
 SHOULD_TRIGGER_CATEGORY = "direct"
 """A trigger set's `should_trigger: true` query becomes a case of this category."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from routelens.analytics.trigger_rate import DEFAULT_THRESHOLD
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.routers.base import Router
@@ -17,9 +18,6 @@ from routelens.store.sqlstore import Store
 from routelens.suite.models import Case, CaseSuite, SkillSet
 from routelens.suite.problems import Problem
 from routelens.suite.suite_check import load_suite
-
-DEFAULT_TRIGGER_THRESHOLD = 0.5
-"""A trigger set's query passes when its trigger rate over the repeats reaches this."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ def plan_new_run(config: RoutelensConfig, flags: RunFlags) -> NewRunPlan:
             if suite.trigger_skill is None
             else flags.trigger_threshold
             if flags.trigger_threshold is not None
-            else DEFAULT_TRIGGER_THRESHOLD
+            else DEFAULT_THRESHOLD
         ),
     )
     router = _router(settings, settings.router_options, config)

@@ -359,6 +359,11 @@ def check_case_file(
         cases=tuple(cases),
         suite_hash=canonical_json_hash({"version": version, "cases": definitions}),
         trigger_skill=trigger_skill if is_trigger_eval(located.data) else None,
+        case_lines={
+            case.id: line
+            for case, base in zip(cases, bases, strict=True)
+            if (line := located.line_of(base)) is not None
+        },
     )
     return CaseFileCheck(suite, problems)
 

@@ -233,3 +233,5 @@ class CaseSuite:
     """Warnings found while loading (unknown keys, suspicious cases)."""
     trigger_skill: str | None = None
     """The skill a trigger eval set tests (None for a golden set)."""
+    case_lines: Mapping[str, int] = field(default_factory=dict)
+    """The line each case starts on in the file, by case id."""

@@ -10,17 +10,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from routelens.routers.base import RetryEvent
+from routelens.routers.base import RetryEvent, RouteRequest, RouteResult
+from routelens.routers.function import FunctionRouter
+from routelens.runner.session import RunSettings, create_run, execute_run
 from routelens.store import (
     AttemptRecord,
     ImportSummary,
     RunCaseRecord,
     RunRecord,
+    RunStatus,
     Store,
     export_run_jsonl,
     import_jsonl,
 )
 from routelens.store.nul_text import attempt_without_nul, record_without_nul, replace_nul
+from routelens.suite.models import CaseSuite, SkillSet
 
 StoreFactory = Callable[[], Store]
 
@@ -86,3 +90,24 @@ def test_record_without_nul_leaves_clean_records_alone(
         replace(run, suite_name="x\ufffd"),
         True,
     )
+
+
+def test_a_run_whose_router_answers_with_nul_completes_on_every_backend(
+    store_factory: StoreFactory, small_skills: SkillSet, small_suite: CaseSuite
+) -> None:
+    store = store_factory()
+    settings = RunSettings(router="function", repeat=1)
+    run = create_run(store, small_skills, small_suite, settings)
+
+    def answer(request: RouteRequest) -> RouteResult:
+        return RouteResult(skill="jira-issue", response_text="routing \x00 to jira-issue")
+
+    outcome = execute_run(
+        store, run, small_skills, small_suite.cases, FunctionRouter(answer), settings
+    )
+    assert outcome.run.status is RunStatus.COMPLETED
+    attempts = store.attempts(run.run_id)
+    assert len(attempts) == 4
+    assert {(a.response_text, a.nul_replaced) for a in attempts} == {
+        ("routing \ufffd to jira-issue", True)
+    }

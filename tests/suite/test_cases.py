@@ -261,7 +261,7 @@ ONE_CASE = "tests:\n  - id: A\n    category: direct\n    input: hi\n"
             ONE_CASE + "    context:\n      - role: user\n        content: 3\n",
             "7: tests[0].context[0].content: Input should be a valid string",
         ),
-        (ONE_CASE + "    context: TES-1\n", "5: tests[0].context: Input should be a valid"),
+        (ONE_CASE + "    context: 12\n", "5: tests[0].context: Input should be a valid"),
         (ONE_CASE + "    certainty: [1]\n", "5: tests[0].certainty: Input should be a valid"),
     ],
 )
@@ -696,3 +696,10 @@ def test_a_case_naming_a_skill_left_out_as_invalid_is_a_warning(
         (Severity.WARNING, "tests[0].expected_skill")
     ]
     assert "an invalid skill left out of the run" in checked.problems[0].message
+
+
+def test_a_context_written_as_plain_text_is_one_fact(tmp_path: Path) -> None:
+    path = write(tmp_path, ONE_CASE + "    context: The user just looked at TES-42.\n")
+    [case] = load_case_suite(path).cases
+    assert case.context_facts == {"context": "The user just looked at TES-42."}
+    assert case.context_messages == ()

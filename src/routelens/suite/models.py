@@ -160,6 +160,8 @@ class ContextMessage(_CaseModel):
     content: str
 
 
+CONTEXT_NOTE_KEY = "context"
+"""The fact a `context` written as plain text becomes."""
 ACTION_ASK_FOR_INPUT = "ask_for_input"
 """`action: ask_for_input`: passes when no skill is chosen or the router asks."""
 ACTION_SHOW_QUICK_REFERENCE = "show_quick_reference"
@@ -183,7 +185,7 @@ class Case(_CaseModel):
     certainty: str | float | None = None
     notes: str | None = None
     action: str | None = None
-    context: dict[str, Any] | tuple[ContextMessage, ...] | None = None
+    context: dict[str, Any] | tuple[ContextMessage, ...] | str | None = None
     tags: tuple[str, ...] = ()
     ask: str | None = None
     requires_confirmation: bool = False
@@ -211,7 +213,10 @@ class Case(_CaseModel):
 
     @property
     def context_facts(self) -> dict[str, Any]:
-        """Context given as a mapping of facts (empty when absent or given as messages)."""
+        """Context given as facts (a mapping, or plain text as one fact; empty when absent or
+        given as messages)."""
+        if isinstance(self.context, str):
+            return {CONTEXT_NOTE_KEY: self.context}  # a sentence of context is one fact
         return dict(self.context) if isinstance(self.context, dict) else {}
 
     @property

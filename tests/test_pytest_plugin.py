@@ -539,3 +539,24 @@ def test_skipped_cases_are_pytest_skips_with_their_reason(
 
     included = pytester.runpytest(*suite.args("--routelens-include-skipped"))
     included.assert_outcomes(**expected_outcomes(local_verdicts(suite)))
+
+
+def test_several_problems_are_all_listed_before_pytest_stops(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    suite.cases.write_text(
+        CASES.replace("category: edge", "category: sideways").replace(
+            "expected_skill: search", "expected_skill: nope"
+        ),
+        encoding="utf-8",
+    )
+
+    result = pytester.runpytest(*suite.args())
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert len(lines) == 3, lines
+    assert "error: tests[1].expected_skill: unknown skill 'nope'" in lines[0]
+    assert "error: tests[4].category: unknown category 'sideways'" in lines[1]
+    assert lines[2].endswith("2 problems (2 errors, 0 warnings), listed above")
+    assert suite.runs() == []

@@ -186,7 +186,7 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             session = RoutingSession.prepare(read_settings(config), config.rootpath)
     except InputError as error:
-        raise pytest.UsageError(f"routelens: {error.one_line()}") from None
+        raise _usage_error(error) from None
     config.stash[SESSION_KEY] = session
     config.stash[_SUITE_ONLY] = _suite_only(config)
 
@@ -205,6 +205,13 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+def _usage_error(error: InputError) -> pytest.UsageError:
+    """Bad input as pytest's usage error: every problem listed first when there are several."""
+    lines = [*(f"routelens: {line}" for line in error.detail_lines()), error.one_line()]
+    lines[-1] = f"routelens: {lines[-1]}"
+    return pytest.UsageError("\n".join(lines))
+
+
 def _distributed(config: pytest.Config) -> bool:
     return config.pluginmanager.has_plugin("dsession")
 
@@ -221,7 +228,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         routing.start_run(workers=workers, runs_here=not distributed)
     except InputError as error:
-        raise pytest.UsageError(f"routelens: {error.one_line()}") from None
+        raise _usage_error(error) from None
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -703,3 +703,14 @@ def test_a_context_written_as_plain_text_is_one_fact(tmp_path: Path) -> None:
     [case] = load_case_suite(path).cases
     assert case.context_facts == {"context": "The user just looked at TES-42."}
     assert case.context_messages == ()
+
+
+def test_steps_and_commands_may_be_plain_strings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ONE_CASE.replace("direct", "workflow")
+        + "    workflow: [search, jira-lifecycle]\n    expected_commands: [jira issue move]\n",
+    )
+    [case] = load_case_suite(path).cases
+    assert case.workflow == (WorkflowStep(skill="search"), WorkflowStep(skill="jira-lifecycle"))
+    assert case.expected_commands == (CommandPattern(pattern="jira issue move"),)

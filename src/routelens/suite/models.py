@@ -123,17 +123,28 @@ class _CaseModel(BaseModel):
 
 
 class WorkflowStep(_CaseModel):
-    """One step of a multi-skill workflow case."""
+    """One step of a multi-skill workflow case (`{skill, action}`, or just the skill)."""
 
     skill: str
     action: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _skill_alone(cls, value: Any) -> Any:
+        return {"skill": value} if isinstance(value, str) else value
+
 
 class CommandPattern(_CaseModel):
-    """A command the response should contain: a literal `pattern` or a `pattern_regex`."""
+    """A command the response should contain: a literal `pattern` (also written as a plain
+    string) or a `pattern_regex`."""
 
     pattern: str | None = None
     pattern_regex: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return {"pattern": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CommandPattern:

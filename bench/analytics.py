@@ -181,6 +181,8 @@ def attempt_lines(shape: Shape, seed: int, now: datetime) -> Iterator[dict[str, 
                 "response_model": "claude-sonnet-4-6",
                 "expected_skill_hash": None,
                 "actual_skill_hash": None,
+                "confirmation_score": None,
+                "nul_replaced": False,
             }
 
 

@@ -42,13 +42,13 @@ COMMANDS = (
     LazyCommand(
         "export",
         "routelens.commands.export_runs",
-        "Write one attempt per line (JSONL) for a run.",
+        "Write a run as a bundle: the run, its skills, cases and attempts, one JSON a line.",
         "export",
     ),
     LazyCommand(
         "import",
         "routelens.commands.import_runs",
-        "Merge exported attempts into the store (CI shards, history from elsewhere).",
+        "Merge exported runs into the store (CI shards, history from elsewhere).",
         "import_runs",
     ),
     LazyCommand(

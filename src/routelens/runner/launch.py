@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from routelens.analytics.trigger_rate import DEFAULT_THRESHOLD
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.routers.base import Router
@@ -21,10 +22,10 @@ from routelens.runner.session import RunSettings, create_run, load_resumable_run
 from routelens.store.claude_prompts import find_claude_prompt
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store, open_store
-from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
+from routelens.suite.problems import Problem
 from routelens.suite.selection import CaseSelection, select_cases
-from routelens.suite.skills import load_skill_set
+from routelens.suite.suite_check import load_suite
 
 RETRYING_ROUTERS = ("anthropic", "openai", "claude-code")
 """Routers that retry failed API calls themselves, and so take `--max-retries`."""
@@ -48,6 +49,11 @@ class RunFlags:
     trigger_skill: str | None = None
     selection: CaseSelection = field(default_factory=CaseSelection)
     max_retries: int | None = None
+    trigger_threshold: float | None = None
+    include_skipped: bool = False
+    skip_invalid_skills: bool = False
+    strict: bool = False
+    descriptions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,11 @@ class NewRunPlan:
     notes: tuple[str, ...] = ()
     """Things worth saying before the run starts (a flag that does not apply, say)."""
 
+    @property
+    def warnings(self) -> list[Problem]:
+        """What loading the skills and cases warned about, for the command to print."""
+        return [*self.skills.problems, *self.suite.problems]
+
 
 def plan_new_run(
     config: RoutelensConfig,
@@ -102,10 +113,22 @@ def plan_new_run(
     Everything a user can get wrong fails here, before a store is created or touched. A
     captured Claude Code prompt (`prompt=claude-code`) is read from `store_url`, read-only.
     """
-    skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
-    suite = load_case_suite(
-        _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
+    skills, suite = load_suite(
+        _required(flags.skills or config.skills, "--skills"),
+        _required(flags.cases or config.cases, "--cases"),
+        trigger_skill=flags.trigger_skill,
+        skip_invalid=flags.skip_invalid_skills,
+        strict=flags.strict or config.case_settings.strict,
+        descriptions=flags.descriptions,
     )
+    assert suite is not None
+    if flags.trigger_threshold is not None and suite.trigger_skill is None:
+        raise InputError(
+            suite.path,
+            "--trigger-threshold is only for a trigger eval set (with --trigger-skill); "
+            "this is a golden set",
+            field="trigger_threshold",
+        )
     suite = select_cases(suite, flags.selection)
     router_name = flags.router or config.router
     router_options = {**config.options_for(router_name), **flags.router_options}
@@ -131,6 +154,18 @@ def plan_new_run(
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
         router_options=recorded,
         selection=flags.selection.as_dict() if flags.selection else {},
+        workflow_rule=config.verdicts.workflow,
+        include_skipped=flags.include_skipped,
+        skip_invalid_skills=flags.skip_invalid_skills,
+        description_overrides=dict(flags.descriptions),
+        trigger_skill=suite.trigger_skill,
+        trigger_threshold=(
+            None
+            if suite.trigger_skill is None
+            else flags.trigger_threshold
+            if flags.trigger_threshold is not None
+            else DEFAULT_THRESHOLD
+        ),
     )
     router = _router(settings, router_options, config)
     settings = replace(settings, model=settings.model or router.model)

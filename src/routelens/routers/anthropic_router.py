@@ -124,8 +124,12 @@ class AnthropicRouter:
             raw = await self._client.messages.with_raw_response.create(**body)
         except anthropic.APIError as error:
             raise classify_sdk_error(error, anthropic) from None
-        snapshot = parse_rate_limit_headers(dict(raw.headers))
-        return await raw.parse(), snapshot
+        message = await raw.parse()
+        usage = message.usage
+        # the input-token limit counts uncached input and cache writes, not cache reads
+        counted = usage.input_tokens + (usage.cache_creation_input_tokens or 0)
+        snapshot = replace(parse_rate_limit_headers(dict(raw.headers)), input_tokens_used=counted)
+        return message, snapshot
 
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/529/5xx/timeouts within the retry policy."""
@@ -157,8 +161,9 @@ class AnthropicRouter:
         return replace(text_answer("\n".join(texts), **measured), tool_calls=tuple(tool_calls))
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the limiter's connections."""
         await self._client.close()
+        await self.caller.aclose()
 
 
 def _compact(value: object) -> str:

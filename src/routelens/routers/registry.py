@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +38,13 @@ def _check_options(router: str, options: Mapping[str, Any], known: Iterable[str]
 API_ROUTER_OPTIONS = frozenset(
     {"api_key", "base_url", "max_tokens", "temperature", "timeout_s", "seed"}
 )
+# options the caller takes rather than the router's constructor
+CALLER_OPTIONS = frozenset({"seed", "max_retries", "max_concurrency", "limiter_url"})
+API_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
 
 
 def _api_router_arguments(
-    router: str, options: Mapping[str, Any], context: RouterContext
+    router: str, model: str | None, options: Mapping[str, Any], context: RouterContext
 ) -> dict[str, Any]:
     """Options shared by the API routers, turned into constructor arguments."""
     from routelens.routers.api_call import ApiCaller
@@ -48,15 +52,24 @@ def _api_router_arguments(
     from routelens.routers.pricing import load_price_table
     from routelens.routers.retry import RetryPolicy
 
-    _check_options(router, options, API_ROUTER_OPTIONS | {"max_retries", "max_concurrency"})
+    _check_options(router, options, API_ROUTER_OPTIONS | CALLER_OPTIONS)
     max_concurrency = int(options.get("max_concurrency", context.concurrency))
+    schedule = None
+    if options.get("limiter_url"):
+        from routelens.routers.shared_limits import schedule_key, shared_schedule
+
+        api_key = options.get("api_key") or os.environ.get(API_KEY_VARIABLES[router])
+        name = schedule_key(router, model, api_key)
+        schedule = shared_schedule(str(options["limiter_url"]), name=name)
     caller = ApiCaller(
         retry_policy=RetryPolicy(max_retries=int(options.get("max_retries", 4))),
-        limiter=AdaptiveLimiter(LimiterSettings(max_concurrency=max_concurrency)),
+        limiter=AdaptiveLimiter(
+            LimiterSettings(max_concurrency=max_concurrency), schedule=schedule
+        ),
         prices=load_price_table(context.pricing),
         seed=options.get("seed"),
     )
-    direct = API_ROUTER_OPTIONS - {"seed"}
+    direct = API_ROUTER_OPTIONS - CALLER_OPTIONS
     return {"caller": caller, **{key: value for key, value in options.items() if key in direct}}
 
 
@@ -66,14 +79,14 @@ def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterCon
     cache = bool(options.get("prompt_cache", True))
     shared = {key: value for key, value in options.items() if key != "prompt_cache"}
     return AnthropicRouter(
-        model, prompt_cache=cache, **_api_router_arguments("anthropic", shared, context)
+        model, prompt_cache=cache, **_api_router_arguments("anthropic", model, shared, context)
     )
 
 
 def _openai(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:
     from routelens.routers.openai_router import OpenAIRouter
 
-    return OpenAIRouter(model, **_api_router_arguments("openai", options, context))
+    return OpenAIRouter(model, **_api_router_arguments("openai", model, options, context))
 
 
 def _local(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:

@@ -60,6 +60,7 @@ from tests.fakes.openai_wire import (
 __all__ = [
     "FakeApiServer",
     "FakeResponse",
+    "LimiterCounts",
     "RecordedRequest",
     "RequestLimiter",
     "anthropic_api_error",
@@ -124,6 +125,15 @@ class TokenBucket:
         self.level, self._refilled_at = 0.0, now
 
 
+@dataclass
+class LimiterCounts:
+    """What a rate-limited server has seen: admitted and refused requests, input tokens."""
+
+    admitted: int = 0
+    refused: int = 0
+    input_tokens: int = 0
+
+
 class RequestLimiter:
     """Requests per minute as a token bucket, input tokens per minute, and a cap in flight.
 
@@ -153,6 +163,7 @@ class RequestLimiter:
         )
         self._in_flight = 0
         self._lock = threading.Lock()
+        self.counts = LimiterCounts()
 
     @property
     def input_tokens_per_minute(self) -> int | None:
@@ -173,6 +184,7 @@ class RequestLimiter:
             if self._requests is not None:
                 self._requests.level -= 1
             self._in_flight += 1
+            self.counts.admitted += 1
             return self._admission(True)
 
     def charge_input_tokens(self, tokens: int) -> Admission:
@@ -181,9 +193,11 @@ class RequestLimiter:
             self._refill()
             if self._input_tokens is not None:
                 self._input_tokens.level -= tokens
+            self.counts.input_tokens += tokens
             return self._admission(True)
 
     def _refused(self, retry_after_s: float, reason: str) -> Admission:
+        self.counts.refused += 1
         return dataclasses.replace(
             self._admission(False), retry_after_s=retry_after_s, reason=reason
         )
@@ -284,6 +298,13 @@ class FakeApiServer:
         """Serve these responses, one a request in order, before the script or defaults."""
         with self._lock:
             self._queue.extend(responses)
+
+    def rate_limit_counts(self) -> LimiterCounts:
+        """A copy of the limiter's counts so far (all zero without rate limits)."""
+        if self._limiter is None:
+            return LimiterCounts()
+        with self._limiter._lock:
+            return dataclasses.replace(self._limiter.counts)
 
     def drain_rate_limit(self) -> None:
         """Empty the request bucket (see `RequestLimiter.drain`); no-op without rate limits."""

@@ -205,3 +205,22 @@ def test_concurrent_workers_stay_within_the_budget(
     # attempts in flight are counted at the largest cost seen, so the total never passes it
     assert spent <= 0.2 + 1e-9
     assert outcome.attempts_made >= 16
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key",
+        "ANTHROPIC_API_KEY",
+        "access_token",  # *token*
+        "client_secret",  # *secret*
+        "proxy_password",  # *password*
+        "authorization",  # *auth*
+        "Auth_Header",
+    ],
+)
+def test_options_named_like_secrets_are_never_stored(name: str) -> None:
+    settings = RunSettings(router="anthropic", router_options={name: "s3cret", "temperature": 0.5})
+    stored = settings.storable()
+    assert stored["router_options"] == {"temperature": 0.5}
+    assert "s3cret" not in repr(stored)

@@ -401,13 +401,21 @@ def main() -> None:
     parser.add_argument(
         "--part", type=int, choices=(1, 2, 3), action="append", help="run only these parts"
     )
+    parser.add_argument(
+        "--scenario",
+        choices=[scenario.name for scenario in SCENARIOS],
+        action="append",
+        help="part 1: only these scenarios",
+    )
     args = parser.parse_args()
     os.environ.pop("ANTHROPIC_BASE_URL", None)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     skills = load_skill_set(EXAMPLE / "skills")
     suite = load_case_suite(EXAMPLE / "cases.yaml", skills)
     parts = set(args.part or (1, 2, 3))
-    scenarios = SCENARIOS[:1] if args.quick else SCENARIOS
+    scenarios = tuple(s for s in SCENARIOS if s.name in (args.scenario or [s.name]))
+    if args.quick:
+        scenarios = scenarios[:1]
     if 1 in parts:
         part_one(skills, suite, scenarios)
     if 2 in parts:

@@ -224,7 +224,10 @@ def test_answers_teach_the_limiter_the_input_tokens_a_request_costs() -> None:
     assert limiter.input_tokens_per_request == pytest.approx(20, abs=50)
 
 
-def test_the_schedule_spaces_starts_without_drift_when_waiters_wake_late() -> None:
+@pytest.mark.parametrize("lateness_s", [0.03, 0.25])
+def test_the_schedule_spaces_starts_without_drift_when_waiters_wake_late(
+    lateness_s: float,
+) -> None:
     clock = FakeClock()
     schedule = LocalRateSchedule(clock=clock)
 
@@ -233,13 +236,26 @@ def test_the_schedule_spaces_starts_without_drift_when_waiters_wake_late() -> No
         starts = []
         for _ in range(50):
             while (wait := await schedule.try_start()) > 0:
-                clock.now += wait + 0.03  # every wake-up is 30 ms late
+                clock.now += wait + lateness_s  # every wake-up is late
             starts.append(clock.now)
         return starts
 
     starts = asyncio.run(scenario())
-    # 50 starts at 0.1 s each take 4.9 s, lateness included: it is caught up, not added up
-    assert starts[-1] - starts[0] == pytest.approx(4.9, abs=0.05)
+    # 50 starts at 0.1 s each take 4.9 s: lateness is caught up, not added up
+    assert starts[-1] - starts[0] == pytest.approx(4.9, abs=lateness_s + 0.05)
+
+
+def test_an_idle_schedule_grants_no_burst() -> None:
+    clock = FakeClock()
+    schedule = LocalRateSchedule(clock=clock)
+
+    async def scenario() -> list[float]:
+        await schedule.set_interval(0.1)
+        await schedule.try_start()
+        clock.now += 10  # idle for a hundred intervals
+        return [await schedule.try_start(), await schedule.try_start()]
+
+    assert asyncio.run(scenario()) == [0.0, pytest.approx(0.1)]
 
 
 def test_a_pause_holds_every_start_and_a_changed_interval_applies_at_once() -> None:

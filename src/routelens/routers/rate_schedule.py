@@ -4,7 +4,7 @@ The API's budgets are token buckets refilling at their per-minute limit. A `Rate
 lets requests start the way the generic cell rate algorithm does (GCRA, ITU-T I.371): each
 start moves the next allowed start one `interval_s` after the previous *allowed* time, not
 after the moment the request actually went out, so a waiter woken late never lowers the
-long-run rate (lateness up to one interval is caught up). Nothing is booked ahead: a waiter
+long-run rate (lateness up to a few intervals is caught up). Nothing is booked ahead: a waiter
 asks again when its time comes, so a pace that changes meanwhile applies at once. A pause
 (an empty budget, `retry-after`) holds every start until it ends.
 
@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
+
+# how many intervals late a waiter may be and still have its missed starts caught up
+CATCH_UP_INTERVALS: Final = 3
 
 
 @runtime_checkable
@@ -78,7 +81,9 @@ class LocalRateSchedule:
 def next_allowed_start(due: float, now: float, interval_s: float) -> float:
     """After a start at `now` that was allowed from `due`: when the next one is allowed.
 
-    A waiter up to one interval late is caught up (the next start counts from `due`); after
-    a longer idle time the schedule starts afresh from `now`, so idleness grants no burst.
+    A waiter up to `CATCH_UP_INTERVALS` late (a busy event loop, a busy machine) is caught
+    up: the next start counts from `due`, so the starts it missed go out at once, which the
+    API's bucket allows since it refilled meanwhile. After a longer idle time the schedule
+    starts afresh from `now`, so idleness grants no burst.
     """
-    return (due if now - due <= interval_s else now) + interval_s
+    return (due if now - due <= CATCH_UP_INTERVALS * interval_s else now) + interval_s

@@ -21,6 +21,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
 from routelens.errors import InputError
+from routelens.routers.rate_schedule import CATCH_UP_INTERVALS
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -47,7 +48,7 @@ TRY_START_SCRIPT: Final = (
 local due = math.max(paused_until, next_start)
 if due > now then return tostring(due - now) end
 local from = due
-if now - due > interval then from = now end
+if now - due > tonumber(ARGV[2]) * interval then from = now end
 redis.call('HSET', KEYS[1], 'next_start', tostring(from + interval))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return '0'
@@ -112,7 +113,7 @@ class RedisRateSchedule:
 
     async def try_start(self) -> float:
         """Start now if the shared schedule allows (0), else the seconds to wait."""
-        return await self._run("try_start", STATE_TTL_S)
+        return await self._run("try_start", STATE_TTL_S, CATCH_UP_INTERVALS)
 
     async def pause(self, seconds: float) -> None:
         """No process starts a request before `seconds` from now."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -177,12 +177,39 @@ def _call_quietly(target: Callable[[], object]) -> None:
         return
 
 
-def start_telemetry(settings: TelemetrySettings, resource: Resource) -> TelemetryPipeline:
-    """Build the providers and exporters for one run (the OTel SDK must be installed)."""
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+def build_providers(
+    resource: Resource,
+    span_exporters: Sequence[SpanExporter],
+    metric_readers: Sequence[MetricReader],
+    *,
+    export_timeout_ms: int,
+) -> tuple[TracerProvider, MeterProvider]:
+    """The providers a run records into: a batch span processor per exporter, the readers.
+
+    Exemplars are off: attempts are recorded after they end, outside any span, so the
+    default filter would only spend time finding that there is no span to link.
+    """
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    for span_exporter in span_exporters:
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(span_exporter, export_timeout_millis=export_timeout_ms)
+        )
+    meter_provider = MeterProvider(
+        metric_readers=list(metric_readers),
+        resource=resource,
+        shutdown_on_exit=False,
+        exemplar_filter=AlwaysOffExemplarFilter(),
+    )
+    return tracer_provider, meter_provider
+
+
+def start_telemetry(settings: TelemetrySettings, resource: Resource) -> TelemetryPipeline:
+    """Build the providers and exporters for one run (the OTel SDK must be installed)."""
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     from routelens.telemetry.exporters import (
         ExportFailureReporter,
@@ -201,14 +228,6 @@ def start_telemetry(settings: TelemetrySettings, resource: Resource) -> Telemetr
         for name in exporter_logger_names(exporter)
     )
     timeout_ms = int(settings.flush_timeout_s * 1000)
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    for span_exporter, destination in chosen.spans:
-        tracer_provider.add_span_processor(
-            BatchSpanProcessor(
-                ReportingSpanExporter(span_exporter, reporter, destination),
-                export_timeout_millis=timeout_ms,
-            )
-        )
     readers: list[MetricReader] = [
         PeriodicExportingMetricReader(
             ReportingMetricExporter(metric_exporter, reporter, destination),
@@ -216,8 +235,14 @@ def start_telemetry(settings: TelemetrySettings, resource: Resource) -> Telemetr
         )
         for metric_exporter, destination in chosen.metrics
     ]
-    meter_provider = MeterProvider(
-        metric_readers=[*readers, *prometheus_readers], resource=resource, shutdown_on_exit=False
+    tracer_provider, meter_provider = build_providers(
+        resource,
+        [
+            ReportingSpanExporter(span_exporter, reporter, destination)
+            for span_exporter, destination in chosen.spans
+        ],
+        [*readers, *prometheus_readers],
+        export_timeout_ms=timeout_ms,
     )
     return TelemetryPipeline(
         settings,

@@ -229,3 +229,14 @@ def test_no_key_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="ANTHROPIC_API_KEY") as raised:
         AnthropicRouter(MODEL)
     assert raised.value.field == "api_key"
+
+
+def test_the_limiter_learns_the_input_tokens_a_request_counts_against_the_limit(
+    small_skills: SkillSet,
+) -> None:
+    with FakeApiServer(requests_per_minute=600, input_tokens_per_minute=200_000) as server:
+        router = make_router(server, prompt_cache=False)
+        result = route(router, RouteRequest("C1", "find the open bugs", small_skills))
+    counted = result.tokens.input + result.tokens.cache_write
+    assert counted > 0
+    assert router.caller.limiter.input_tokens_per_request == counted

@@ -295,3 +295,18 @@ def test_the_first_request_goes_alone_and_slots_never_exceed_the_current_limit()
     peak, in_flight_at_start = asyncio.run(scenario())
     assert peak == 3
     assert in_flight_at_start[:2] == [1, 1]  # the second waited for the first answer
+
+
+def test_an_empty_budget_is_probed_one_request_at_a_time_until_an_answer_comes() -> None:
+    limiter, _ = limiter_with_clock(8)
+    empty = RateLimitSnapshot(tokens_limit=1000, tokens_remaining=0, retry_after_s=1.0)
+
+    async def scenario() -> list[int]:
+        allowed = [limiter.allowed_in_flight]
+        await limiter.on_throttled(empty)
+        allowed.append(limiter.allowed_in_flight)
+        await limiter.on_success(RateLimitSnapshot(input_tokens_used=100))
+        allowed.append(limiter.allowed_in_flight)
+        return allowed
+
+    assert asyncio.run(scenario()) == [1, 1, 8]

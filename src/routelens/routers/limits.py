@@ -236,8 +236,9 @@ def pacing_for(
 class AdaptiveLimiter:
     """Concurrency and pacing for one (router, model), shared by every worker of a run.
 
-    The first request goes alone, so that its answer's budget headers set the pace before
-    the others start. Pass a shared `schedule` (see `shared_limits.py`) to pace many
+    The first request goes alone (and, while answers say the budget is empty, the next
+    ones), so that the budget headers and the cost of a request set the pace before the
+    others start. Pass a shared `schedule` (see `shared_limits.py`) to pace many
     processes on one API key together; concurrency stays each process's own.
 
     >>> limiter = AdaptiveLimiter(LimiterSettings(max_concurrency=8))
@@ -268,7 +269,8 @@ class AdaptiveLimiter:
 
     @property
     def allowed_in_flight(self) -> int:
-        """Requests that may be in flight now: one until the first answer, then `limit`."""
+        """Requests that may be in flight now: `limit`, but one until the first answer that
+        is not an empty budget's refusal (so an empty budget is probed by one request)."""
         return self.limit if self._answered else 1
 
     async def _take_slot(self) -> None:
@@ -332,13 +334,14 @@ class AdaptiveLimiter:
         many requests in flight) or an overload lowers concurrency instead: to the level
         that was refused, and that level is probed again only after ever longer clean runs.
         """
-        await self._answered_once()
         self.throttles += 1
         self._clean_answers = 0
+        if snapshot.tells_budget and not overloaded and snapshot.budget_exhausted:
+            # still one request at a time until an answer tells what a request costs
+            await self._apply_budget(snapshot)
+            return
+        await self._answered_once()
         if snapshot.tells_budget and not overloaded:
-            if snapshot.budget_exhausted:
-                await self._apply_budget(snapshot)
-                return
             self._lower_concurrency(refused_level=self.in_flight + 1)
             return
         self._lower_concurrency(refused_level=None)

@@ -1,7 +1,8 @@
 """Riding a rate limit: the share of the allowed rate used, 429s, losses, and caching.
 
 Part 1. A loopback Messages API (`tests/fakes/api_server.py`) enforces requests per minute (a
-token bucket of `burst` requests), input tokens per minute and requests in flight, and answers
+token bucket of `burst` requests), input tokens per minute and requests in flight (and in one
+scenario accepts connections through a queue of 5, http.server's default), and answers
 429 `rate_limit_error` with `retry-after` and `anthropic-ratelimit-*` headers past any of them.
 Its buckets are drained before each side starts, so every side meets the sustained rate. The
 example suite runs, at several concurrencies, through:
@@ -73,6 +74,7 @@ class Scenario:
     repeat: int
     concurrencies: tuple[int, ...]
     prompt_cache: bool = True
+    listen_backlog: int = 128
 
     def server(self) -> FakeApiServer:
         """A loopback API enforcing these limits."""
@@ -81,6 +83,7 @@ class Scenario:
             burst=self.burst,
             input_tokens_per_minute=self.input_tokens_per_minute,
             max_concurrent=self.max_in_flight,
+            listen_backlog=self.listen_backlog,
         )
 
 
@@ -91,6 +94,9 @@ SCENARIOS = (
     Scenario("6000 rpm", 6000, 100, 4_000_000, 64, 15, (16, 32)),
     # no prompt cache: about 1,500 input tokens a call, so the token limit binds (~670/min)
     Scenario("tokens bind", 6000, 100, 1_000_000, 64, 3, (8, 32), prompt_cache=False),
+    # the 6000 rpm setup behind http.server's default accept queue of 5: where connection
+    # errors come from when many connections open at once
+    Scenario("backlog 5", 6000, 100, 4_000_000, 64, 15, (32, 64), listen_backlog=5),
 )
 
 

@@ -237,7 +237,7 @@ class FakeApiServer:
 
     `requests_per_minute` (with an optional smaller `burst`), `input_tokens_per_minute` and
     `max_concurrent` turn on rate limiting (see `RequestLimiter`); refused requests get a 429
-    `rate_limit_error` in the called API's shape. Anthropic
+    `rate_limit_error` in the called API's shape. `listen_backlog` is the accept queue. Anthropic
     clients use `base_url`, OpenAI clients `openai_base_url` (it ends in `/v1`).
     """
 
@@ -248,7 +248,9 @@ class FakeApiServer:
         max_concurrent: int | None = None,
         burst: int | None = None,
         input_tokens_per_minute: int | None = None,
+        listen_backlog: int = 128,
     ) -> None:
+        self.listen_backlog = listen_backlog
         limits = (requests_per_minute, max_concurrent, input_tokens_per_minute)
         self._limiter = (
             RequestLimiter(
@@ -323,7 +325,8 @@ class FakeApiServer:
         """Bind a free loopback port and serve from a daemon thread."""
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
         httpd.daemon_threads = True
-        httpd.request_queue_size = 128  # the default of 5 stalls concurrent benchmarks
+        # http.server's default backlog of 5 drops connections opened many at once
+        httpd.request_queue_size = self.listen_backlog
         httpd.server_bind()
         httpd.server_activate()
         httpd.owner = self  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from routelens.routers.shared_limits import (
     shared_schedule,
 )
 from tests.fakes.api_server import FakeApiServer
-from tests.redis_server import MISSING_REASON, REDIS_SERVER_BINARY, RedisServer
+from tests.redis_server import MISSING_REASON, REDIS_SERVER_BINARY, RedisServer, free_port
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER_BINARY is None, reason=MISSING_REASON)
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +71,14 @@ def test_a_limiter_url_that_is_not_redis_is_an_input_error() -> None:
         )
     assert raised.value.field == "limiter_url"
     assert "pw" not in raised.value.one_line()
+
+
+def test_an_unreachable_limiter_is_an_input_error_before_the_run() -> None:
+    port = free_port()
+    with pytest.raises(InputError, match="cannot reach the shared limiter") as raised:
+        shared_schedule(f"redis://user:s3cret@127.0.0.1:{port}/0", name="test:c")
+    assert f"redis://127.0.0.1:{port}/0" in raised.value.one_line()
+    assert "s3cret" not in raised.value.one_line()
 
 
 RPM = 1200  # 20 requests a second

@@ -224,3 +224,17 @@ def test_options_named_like_secrets_are_never_stored(name: str) -> None:
     stored = settings.storable()
     assert stored["router_options"] == {"temperature": 0.5}
     assert "s3cret" not in repr(stored)
+
+
+def test_credentials_in_option_urls_are_never_stored() -> None:
+    options = {
+        "base_url": "http://user:pa55@api.internal:8080/v1",
+        "limiter_url": "redis://:pa55@redis.internal:6379/0",
+        "note": "ops@example.com",
+    }
+    stored = RunSettings(router="anthropic", router_options=options).storable()
+    assert stored["router_options"] == {
+        "base_url": "http://api.internal:8080/v1",
+        "limiter_url": "redis://redis.internal:6379/0",
+        "note": "ops@example.com",
+    }

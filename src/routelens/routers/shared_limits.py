@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 from routelens.errors import InputError
 from routelens.routers.rate_schedule import CATCH_UP_INTERVALS
@@ -30,6 +31,7 @@ REDIS_EXTRA_HINT: Final = "a shared limiter needs the redis extra: pip install '
 KEY_PREFIX: Final = "routelens:limiter:"
 # the schedule is forgotten an hour after its last use
 STATE_TTL_S: Final = 3600
+CONNECT_TIMEOUT_S: Final = 2.0
 SUPPORTED_SCHEMES: Final = ("redis://", "rediss://", "unix://")
 
 # Each script reads Redis's clock and the hash fields `next_start`, `interval`, `paused_until`.
@@ -149,7 +151,21 @@ def shared_schedule(url: str, *, name: str) -> RedisRateSchedule:
             field="limiter_url",
         )
     try:
-        import redis.asyncio  # noqa: F401
+        import redis
     except ImportError:
         raise InputError("limiter_url", REDIS_EXTRA_HINT, field="limiter_url") from None
+    try:  # say so now, not as an error on every attempt
+        with redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S) as probe:
+            probe.ping()
+    except redis.RedisError as error:
+        raise InputError(
+            "limiter_url",
+            f"cannot reach the shared limiter at {_without_userinfo(url)}: {error}",
+            field="limiter_url",
+        ) from None
     return RedisRateSchedule(url, key=name)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from routelens.errors import InputError
 from routelens.routers.base import Router
@@ -36,10 +37,11 @@ class RunSettings:
     router_options: dict[str, Any] = field(default_factory=dict)
 
     def storable(self) -> dict[str, Any]:
-        """The settings as stored: router options whose names suggest a secret are dropped."""
+        """The settings as stored: router options whose names suggest a secret are dropped,
+        and URLs (`base_url`, `limiter_url`) lose any `user:password@`."""
         settings = asdict(self)
         settings["router_options"] = {
-            key: value
+            key: _without_userinfo(value)
             for key, value in self.router_options.items()
             if not SECRET_KEY_PATTERN.search(key)
         }
@@ -50,6 +52,16 @@ class RunSettings:
         """Rebuild settings from a stored run."""
         known = {key: stored[key] for key in cls.__dataclass_fields__ if key in stored}
         return cls(**known)
+
+
+def _without_userinfo(value: Any) -> Any:
+    """A URL without its `user:password@`; anything else as it is."""
+    if not isinstance(value, str) or "@" not in value or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if "@" not in parts.netloc:
+        return value
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -20,6 +19,7 @@ from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Category
 from routelens.suite.skills import load_skill_set
 from tests.conftest import SMALL_SKILLS, write_skill
+from tests.telemetry.otlp_receiver import OtlpReceiver
 
 pytest_plugins = ["pytester"]
 
@@ -378,18 +378,10 @@ def test_xdist_workers_share_one_run(pytester: pytest.Pytester, suite: Suite) ->
     result.stdout.fnmatch_lines([f"routelens run {run.run_id} completed: *10 attempts*"])
 
 
-def _receiver_module() -> ModuleType:
-    return pytest.importorskip(
-        "tests.telemetry.otlp_receiver",
-        reason="tests/telemetry/otlp_receiver.py (the loopback OTLP collector) is not there yet",
-    )
-
-
 def test_telemetry_hangs_the_worker_span_under_the_suite_span(
     pytester: pytest.Pytester, suite: Suite
 ) -> None:
-    receiver_module = _receiver_module()
-    with receiver_module.OtlpReceiver() as receiver:
+    with OtlpReceiver() as receiver:
         result = pytester.runpytest(*suite.args("--routelens-otlp-endpoint", receiver.endpoint))
         spans = receiver.spans()
 
@@ -408,8 +400,7 @@ def test_telemetry_hangs_the_worker_span_under_the_suite_span(
 def test_under_xdist_each_worker_span_joins_the_controllers_suite_span(
     pytester: pytest.Pytester, suite: Suite
 ) -> None:
-    receiver_module = _receiver_module()
-    with receiver_module.OtlpReceiver() as receiver:
+    with OtlpReceiver() as receiver:
         result = pytester.runpytest_subprocess(
             *suite.args("-n", "2", "--routelens-repeat", "2"),
             "--routelens-otlp-endpoint",

@@ -96,11 +96,8 @@ class _Telemetry:
     ) -> RunTelemetry | None:
         """Open this run's telemetry; with `suite_context`, join another process's suite span."""
         try:
-            from routelens.telemetry.export import (
-                build_resource,
-                start_telemetry,
-                telemetry_settings,
-            )
+            from routelens.telemetry.export import build_resource, start_telemetry
+            from routelens.telemetry.settings import telemetry_settings
         except ImportError as error:  # the SDK is the `otel` extra
             if otlp_endpoint:
                 raise InputError(

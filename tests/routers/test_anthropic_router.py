@@ -260,3 +260,14 @@ def test_write_text_is_one_plain_request_retried_like_an_attempt(server: FakeApi
         "system": "Summarise.",
         "messages": [{"role": "user", "content": "Facts: {}"}],
     }
+
+
+def test_the_limiter_learns_the_input_tokens_a_request_counts_against_the_limit(
+    small_skills: SkillSet,
+) -> None:
+    with FakeApiServer(requests_per_minute=600, input_tokens_per_minute=200_000) as server:
+        router = make_router(server, prompt_cache=False)
+        result = route(router, RouteRequest("C1", "find the open bugs", small_skills))
+    counted = result.tokens.input + result.tokens.cache_write
+    assert counted > 0
+    assert router.caller.limiter.input_tokens_per_request == counted

@@ -235,3 +235,36 @@ def test_a_resumed_run_keeps_its_overrides_skips_and_rules(
 def test_runs_recorded_before_the_workflow_rule_setting_judge_by_the_first_step() -> None:
     assert RunSettings.from_stored({"router": "local"}).workflow_rule == "first-step"
     assert RunSettings.from_stored({"workflow_rule": "any-step"}).workflow_rule == "any-step"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key",
+        "ANTHROPIC_API_KEY",
+        "access_token",  # *token*
+        "client_secret",  # *secret*
+        "proxy_password",  # *password*
+        "authorization",  # *auth*
+        "Auth_Header",
+    ],
+)
+def test_options_named_like_secrets_are_never_stored(name: str) -> None:
+    settings = RunSettings(router="anthropic", router_options={name: "s3cret", "temperature": 0.5})
+    stored = settings.storable()
+    assert stored["router_options"] == {"temperature": 0.5}
+    assert "s3cret" not in repr(stored)
+
+
+def test_credentials_in_option_urls_are_never_stored() -> None:
+    options = {
+        "base_url": "http://user:pa55@api.internal:8080/v1",
+        "limiter_url": "redis://:pa55@redis.internal:6379/0",
+        "note": "ops@example.com",
+    }
+    stored = RunSettings(router="anthropic", router_options=options).storable()
+    assert stored["router_options"] == {
+        "base_url": "http://api.internal:8080/v1",
+        "limiter_url": "redis://redis.internal:6379/0",
+        "note": "ops@example.com",
+    }

@@ -138,8 +138,12 @@ class AnthropicRouter:
             raw = await self._client.messages.with_raw_response.create(**body)
         except anthropic.APIError as error:
             raise classify_sdk_error(error, anthropic) from None
-        snapshot = parse_rate_limit_headers(dict(raw.headers))
-        return await raw.parse(), snapshot
+        message = await raw.parse()
+        usage = message.usage
+        # the input-token limit counts uncached input and cache writes, not cache reads
+        counted = usage.input_tokens + (usage.cache_creation_input_tokens or 0)
+        snapshot = replace(parse_rate_limit_headers(dict(raw.headers)), input_tokens_used=counted)
+        return message, snapshot
 
     async def _stream_once(self, arguments: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:
         try:
@@ -202,8 +206,9 @@ class AnthropicRouter:
         return "".join(block.text for block in message.content if block.type == "text")
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the limiter's connections."""
         await self._client.close()
+        await self.caller.aclose()
 
 
 def _tokens(usage: Any) -> TokenUsage:

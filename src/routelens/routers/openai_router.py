@@ -125,7 +125,11 @@ class OpenAIRouter:
             raw = await self._client.chat.completions.with_raw_response.create(**body)
         except openai.APIError as error:
             raise classify_sdk_error(error, openai) from None
-        return raw.parse(), parse_rate_limit_headers(dict(raw.headers))
+        completion = raw.parse()
+        snapshot = parse_rate_limit_headers(dict(raw.headers))
+        if completion.usage is not None:  # OpenAI's token limit counts prompt and completion
+            snapshot = replace(snapshot, input_tokens_used=completion.usage.total_tokens)
+        return completion, snapshot
 
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/5xx/timeouts within the retry policy."""
@@ -176,8 +180,9 @@ class OpenAIRouter:
         return str(completion.choices[0].message.content or "")
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the limiter's connections."""
         await self._client.close()
+        await self.caller.aclose()
 
 
 def _skill_argument(arguments: str) -> str | None:

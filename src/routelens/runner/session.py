@@ -55,7 +55,8 @@ class RunSettings:
 
     def storable(self) -> dict[str, Any]:
         """The settings as stored: router options whose names suggest a secret are dropped,
-        and URLs lose their user, password and secret-looking query values."""
+        and URLs (`base_url`, `limiter_url`) lose their user, password and secret-looking
+        query values."""
         settings = asdict(self)
         settings["router_options"] = {
             key: strip_url_credentials(value) if isinstance(value, str) else value

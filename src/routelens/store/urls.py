@@ -22,8 +22,13 @@ def redact_url(url: str) -> str:
     return _PASSWORD_IN_URL.sub(r"\1***@", url)
 
 
-SECRET_NAME_PATTERN = re.compile(r"key|token|secret|password|auth|credential", re.IGNORECASE)
-"""Option and query-string names that suggest a secret: never stored, never printed."""
+SECRET_NAME_PATTERN = re.compile(
+    r"(?:^|[_\-.])(?:\w*?(?:key|token|secret|password|passwd)|auth\w*|credentials?)(?:$|[_\-.])",
+    re.IGNORECASE,
+)
+"""Option and query-string names that suggest a secret, word by word: `api_key`,
+`auth_token`, `client_secret`, `db_password`, `authorization`, but not `max_tokens`.
+Never stored, never printed."""
 
 
 def strip_url_credentials(url: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from routelens.optimize.outcomes import Accuracy, accuracy_over
 from routelens.optimize.proposals import (
+    NothingToPropose,
     ProposalRequest,
     Proposer,
     ProposalTry,
@@ -192,7 +193,11 @@ def select_description(
         )
         try:
             trials.budget.check()
-            outcome = request_proposal(proposer, request)
+            try:
+                outcome = request_proposal(proposer, request)
+            except NothingToPropose as empty:
+                stopped = str(empty)
+                break
             trials.budget.spend(outcome.cost_usd)
             if outcome.description is None:
                 reasons = "; ".join("; ".join(t.problems) for t in outcome.tries)

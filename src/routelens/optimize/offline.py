@@ -16,8 +16,7 @@ request always gives the same proposal.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +24,12 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from routelens.optimize.parts import description_parts, without_part
-from routelens.optimize.proposals import Proposal, ProposalRequest, TrainFailure
+from routelens.optimize.proposals import (
+    NothingToPropose,
+    Proposal,
+    ProposalRequest,
+    TrainFailure,
+)
 from routelens.suite.skill_rules import MAX_DESCRIPTION_LENGTH
 
 OFFLINE_PROPOSER_NAME = "offline"
@@ -35,6 +39,7 @@ _MIN_WORD_LENGTH = 3
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 # issue keys (TES-212) and other tokens with digits name one thing, not a kind of request
 _KEY = re.compile(r"\b[\w-]*\d[\w-]*")
+_PROJECT_KEY = re.compile(r"\b[A-Z]{2,6}\b")
 
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -46,10 +51,12 @@ def _stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The content words of `text`, lowercased, in order (no stopwords, no numbers, no keys)."""
+    """The content words of `text`, lowercased, in order: no stopwords, and nothing that
+    names one thing rather than a kind of request (issue keys, numbers, project keys)."""
+    plain = _KEY.sub(" ", _PROJECT_KEY.sub(" ", text)).lower()
     return [
         word
-        for word in _WORD.findall(_KEY.sub(" ", text.lower()))
+        for word in _WORD.findall(plain)
         if len(word) >= _MIN_WORD_LENGTH and word not in _STOPWORDS
     ]
 
@@ -78,74 +85,70 @@ def taken(request: ProposalRequest) -> list[TrainFailure]:
 
 
 def distinctive_words(request: ProposalRequest) -> list[str]:
-    """Words of the missed inputs worth adding, best first."""
+    """Words of the missed inputs worth adding, best first: each missed input's best word in
+    turn, then each one's second best, and so on, so that one edit reaches several inputs.
+    An input's words rank by: not in another skill's description, then longer (more
+    specific), then alphabetically."""
     own = stems(request.description)
     pulled = set().union(*(stems(f.input) for f in taken(request)))
     others = set().union(*(stems(text) for text in request.other_skills.values()))
-    counts: Counter[str] = Counter()
-    surface: dict[str, str] = {}
+    per_input: list[list[str]] = []
     for failure in missed(request):
-        for word in dict.fromkeys(words(failure.input)):
-            stem = _stem(word)
-            if stem in own or stem in pulled:
-                continue
-            counts[stem] += 1
-            surface.setdefault(stem, word)
-    ranked = sorted(counts, key=lambda stem: (-counts[stem], stem in others, surface[stem]))
-    return [surface[stem] for stem in ranked]
+        fresh = [
+            word
+            for word in dict.fromkeys(words(failure.input))
+            if _stem(word) not in own and _stem(word) not in pulled
+        ]
+        per_input.append(sorted(fresh, key=lambda w: (_stem(w) in others, -len(w), w)))
+    ranked: dict[str, str] = {}
+    for depth in range(max((len(found) for found in per_input), default=0)):
+        for found in per_input:
+            if depth < len(found):
+                ranked.setdefault(_stem(found[depth]), found[depth])
+    return list(ranked.values())
 
 
-def _with_words(description: str, added: Sequence[str]) -> str | None:
-    if not added:
+def _with_words(description: str | None, added: Sequence[str]) -> str | None:
+    if not added or description is None:
         return None
     listed = ", ".join(added[:-1]) + (f" or {added[-1]}" if len(added) > 1 else added[-1])
-    sentence = f"Also use it when a request mentions {listed}."
     base = description.rstrip()
     if base and base[-1] not in ".!?":
         base += "."
-    text = f"{base} {sentence}".strip()
+    text = f"{base} Also for {listed}.".strip()
     return text if len(text) <= MAX_DESCRIPTION_LENGTH else None
 
 
-def _without_pulling_part(request: ProposalRequest) -> str | None:
+def _pulling_parts(request: ProposalRequest) -> list[str]:
+    """The description without each part that shares words with inputs the skill took from
+    other skills, the strongest pull first (nothing when the description is one part)."""
     inputs = [stems(f.input) for f in taken(request)]
     parts = description_parts(request.description)
     if not inputs or len(parts) < 2:
-        return None
-    pull = [sum(len(stems(part.text) & found) for found in inputs) for part in parts]
-    strongest = max(range(len(parts)), key=lambda i: (pull[i], i))
-    if pull[strongest] == 0:
-        return None
-    return without_part(request.description, parts[strongest])
+        return []
+    pull = {part.index: sum(len(stems(part.text) & found) for found in inputs) for part in parts}
+    ranked = sorted((p for p in parts if pull[p.index] > 0), key=lambda p: (-pull[p.index], -p.index))
+    return [without_part(request.description, part) for part in ranked]
 
 
 def _edits(request: ProposalRequest) -> Iterator[_Edit]:
     ranked = distinctive_words(request)
-    first = ranked[:WORDS_PER_EDIT]
-    dropped = _without_pulling_part(request)
-    candidates = [
-        (_with_words(request.description, first), "added words of missed inputs"),
-        (dropped, "dropped the part closest to inputs taken from other skills"),
-        (
-            _with_words(request.description, ranked[: 2 * WORDS_PER_EDIT]),
-            "added more words of missed inputs",
-        ),
-        (
-            _with_words(dropped, first) if dropped else None,
-            "dropped a part and added words of missed inputs",
-        ),
-        (
-            _with_words(request.description, ranked[WORDS_PER_EDIT : 2 * WORDS_PER_EDIT]),
-            "added the next words of missed inputs",
-        ),
+    dropped = _pulling_parts(request)
+    first_drop = dropped[0] if dropped else None
+    added = "added words of missed inputs"
+    candidates: list[tuple[str | None, str]] = [
+        (_with_words(request.description, ranked[:2]), added),
+        (first_drop, "dropped the part closest to inputs taken from other skills"),
+        (_with_words(request.description, ranked[:1]), added),
+        (_with_words(request.description, ranked[:WORDS_PER_EDIT]), added),
+        (_with_words(first_drop, ranked[:2]), "dropped a part and " + added),
+        *((_with_words(request.description, [word]), added) for word in ranked[1:4]),
+        *((text, "dropped another part close to taken inputs") for text in dropped[1:]),
+        (_with_words(request.description, ranked[: 2 * WORDS_PER_EDIT]), added),
     ]
     for description, note in candidates:
         if description:
             yield _Edit(description, note)
-
-
-def _untried(edits: Iterable[_Edit], tried: set[str]) -> list[_Edit]:
-    return [edit for edit in edits if edit.description.strip() not in tried]
 
 
 class OfflineProposer:
@@ -158,12 +161,14 @@ class OfflineProposer:
     name = OFFLINE_PROPOSER_NAME
 
     def propose(self, request: ProposalRequest) -> Proposal:
-        """The first edit not tried yet (the second on a retry); the description unchanged
-        when there is none, which the loop refuses as tried."""
+        """The first edit not tried yet (the second on a retry); `NothingToPropose` when
+        every edit was tried."""
         tried = {entry.description.strip() for entry in request.history}
-        fresh = _untried(_edits(request), tried)
+        fresh = list(
+            dict.fromkeys(e.description for e in _edits(request) if e.description not in tried)
+        )
+        notes = {edit.description: edit.note for edit in _edits(request)}
         choice = 1 if request.rejected is not None else 0
         if len(fresh) <= choice:
-            return Proposal(request.skill, request.description, raw="no edit left to try")
-        edit = fresh[choice]
-        return Proposal(request.skill, edit.description, raw=edit.note)
+            raise NothingToPropose("the offline proposer has no edit left to try")
+        return Proposal(request.skill, fresh[choice], raw=notes[fresh[choice]])

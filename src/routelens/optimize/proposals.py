@@ -69,6 +69,10 @@ class Proposal:
     """Why the answer could not be read as a proposal at all (None when it could)."""
 
 
+class NothingToPropose(Exception):
+    """The proposer has no new description to offer: the loop ends for this skill."""
+
+
 @runtime_checkable
 class Proposer(Protocol):
     """Proposes a new description from a request (offline, or through a model)."""

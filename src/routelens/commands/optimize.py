@@ -141,7 +141,7 @@ def optimize_command(
         trigger_skill=trigger_skill_for(cases_path, skill),
     )
     plan = plan_first(settings, configured_store_url(store, config))
-    _close(plan.router)
+    close_router(plan.router)
     for problem in plan.warnings:
         typer.echo(problem.listing(), err=True)
     request = OptimizeRequest(
@@ -173,9 +173,7 @@ def _run(
     from routelens.optimize.report import optimize_report, result_lines
     from routelens.optimize.trials import TrialInterrupted
 
-    def record(
-        selection: Selection, measurement: FinalMeasurement, report: dict[str, Any]
-    ) -> str:
+    def record(selection: Selection, measurement: FinalMeasurement, report: dict[str, Any]) -> str:
         return record_experiment(
             trials.store,
             skills_dir=settings.skills_dir,
@@ -206,7 +204,9 @@ def _run(
         for line in result_lines(result):
             typer.echo(line)
     if out is not None:
-        typer.echo(f"routelens: wrote {out} ({len(result.descriptions)} SKILL.md changed)", err=True)
+        typer.echo(
+            f"routelens: wrote {out} ({len(result.descriptions)} SKILL.md changed)", err=True
+        )
         typer.echo(diff, nl=False, err=as_json)
     if result.stopped:
         typer.echo(f"routelens: stopped by budget (--max-cost): {result.stopped}", err=True)
@@ -225,7 +225,8 @@ def _bad_input(message: str, field: str) -> None:
     raise InputError("routelens optimize", message, field=field)
 
 
-def _close(router: object) -> None:
+def close_router(router: object) -> None:
+    """Close a router built only to validate the flags."""
     import asyncio
 
     from routelens.routers.base import Router

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from routelens.optimize.proposals import Proposal, ProposalRequest
-from routelens.routers.base import RouteResult, RouterError
+from routelens.routers.base import RouterError, RouteResult
 from routelens.routers.registry import RouterContext, make_router
 from routelens.suite.skill_rules import MAX_DESCRIPTION_LENGTH
 
@@ -108,14 +108,14 @@ def user_prompt(request: ProposalRequest) -> str:
     lines = [f"Skill: {request.skill}", "Current description:", request.description, ""]
     if request.history:
         lines.append("Descriptions tried so far, with their accuracy on the training cases:")
-        for entry in request.history:
-            shown = "not run" if entry.train_accuracy is None else f"{entry.train_accuracy:.1%}"
-            lines.append(f"- ({shown}) {entry.description}")
+        for tried in request.history:
+            shown = "not run" if tried.train_accuracy is None else f"{tried.train_accuracy:.1%}"
+            lines.append(f"- ({shown}) {tried.description}")
         lines.append("")
     if request.failures:
         lines.append("Training requests that failed (expected: what should have happened):")
         for failure in request.failures:
-            entry = {
+            entry: dict[str, str] = {
                 "request": failure.input,
                 "expected": failure.expected,
                 "model chose": failure.actual,

@@ -16,8 +16,8 @@ from routelens.optimize.outcomes import Accuracy, accuracy_over
 from routelens.optimize.proposals import (
     NothingToPropose,
     ProposalRequest,
-    Proposer,
     ProposalTry,
+    Proposer,
     TrainFailure,
     TriedDescription,
     concerns,
@@ -174,7 +174,6 @@ def select_description(
     original = evaluate(0, original_text)
     candidates = [original]
     iterations: list[Iteration] = []
-    refused: list[TriedDescription] = []
     stopped: str | None = None
     for number in range(1, settings.iterations + 1):
         start = best_on_train(candidates)
@@ -188,7 +187,7 @@ def select_description(
             description=start.description,
             other_skills=others,
             failures=failures,
-            history=history + tuple(refused),
+            history=history,
             iteration=number,
         )
         try:
@@ -257,9 +256,7 @@ def measure_on_test(
     return FinalMeasurement(before, after, verdict, tuple(test))
 
 
-def worst_first(
-    trial: Trial, train: Sequence[str], skills: SkillSet
-) -> list[str]:
+def worst_first(trial: Trial, train: Sequence[str], skills: SkillSet) -> list[str]:
     """Skill names by their accuracy on the train cases that expect them, lowest first;
     skills no train case expects come last, by name."""
 

@@ -76,12 +76,16 @@ class _Edit:
 
 def missed(request: ProposalRequest) -> list[TrainFailure]:
     """Train failures the skill should have taken."""
-    return [f for f in request.failures if f.expected == request.skill and f.actual != request.skill]
+    return [
+        f for f in request.failures if f.expected == request.skill and f.actual != request.skill
+    ]
 
 
 def taken(request: ProposalRequest) -> list[TrainFailure]:
     """Train failures the skill took from elsewhere."""
-    return [f for f in request.failures if f.actual == request.skill and f.expected != request.skill]
+    return [
+        f for f in request.failures if f.actual == request.skill and f.expected != request.skill
+    ]
 
 
 def distinctive_words(request: ProposalRequest) -> list[str]:
@@ -127,7 +131,9 @@ def _pulling_parts(request: ProposalRequest) -> list[str]:
     if not inputs or len(parts) < 2:
         return []
     pull = {part.index: sum(len(stems(part.text) & found) for found in inputs) for part in parts}
-    ranked = sorted((p for p in parts if pull[p.index] > 0), key=lambda p: (-pull[p.index], -p.index))
+    ranked = sorted(
+        (p for p in parts if pull[p.index] > 0), key=lambda p: (-pull[p.index], -p.index)
+    )
     return [without_part(request.description, part) for part in ranked]
 
 

@@ -95,9 +95,7 @@ def without_part(description: str, part: DescriptionPart) -> str:
     if part.kind is not PartKind.SENTENCE:
         siblings = [p for p in parts if p.kind is part.kind and _same_list(description, p, part)]
         if len(siblings) == 1:
-            sentence = next(
-                (s, e) for s, e in _sentence_spans(description) if s <= part.start < e
-            )
+            sentence = next((s, e) for s, e in _sentence_spans(description) if s <= part.start < e)
             return _tidy(description[: sentence[0]] + description[sentence[1] :])
     removed = description[: part.start] + description[part.end :]
     return _tidy(removed)

@@ -31,7 +31,9 @@ class TrainFailure:
     @classmethod
     def from_outcome(cls, outcome: CaseOutcome) -> TrainFailure:
         """The failure of a case outcome."""
-        return cls(outcome.case_id, outcome.input, outcome.expected, outcome.actual, outcome.question)
+        return cls(
+            outcome.case_id, outcome.input, outcome.expected, outcome.actual, outcome.question
+        )
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,8 @@ def record_experiment(
 ) -> ExperimentRecord:
     """Store the test comparison of `selection` as a concluded experiment."""
     before, after = measurement.before, measurement.after
-    control_run, treatment_run = store.get_run(before.run_id), store.get_run(after.run_id)
-    assert control_run is not None and treatment_run is not None
+    control_run = store.get_run(before.run_id)
+    assert control_run is not None
     control_attempts = store.attempts(before.run_id)
     treatment_attempts = store.attempts(after.run_id)
     repeat = int(control_run.settings.get("repeat", 1))

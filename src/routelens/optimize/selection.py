@@ -30,9 +30,7 @@ def _value(accuracy: Accuracy) -> float:
     return -1.0 if value is None else value
 
 
-def best_by(
-    candidates: Sequence[Candidate], score: Callable[[Candidate], Accuracy]
-) -> Candidate:
+def best_by(candidates: Sequence[Candidate], score: Callable[[Candidate], Accuracy]) -> Candidate:
     """The candidate with the highest `score`; a tie with the original keeps the original,
     other ties go to the higher train accuracy, then to the earlier candidate."""
     if not candidates:

@@ -33,7 +33,11 @@ class CaseSplit:
 
     def as_dict(self) -> dict[str, list[str]]:
         """The split as `--json` prints it."""
-        return {"train": list(self.train), "validation": list(self.validation), "test": list(self.test)}
+        return {
+            "train": list(self.train),
+            "validation": list(self.validation),
+            "test": list(self.test),
+        }
 
     @property
     def selection(self) -> tuple[str, ...]:

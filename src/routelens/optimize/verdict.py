@@ -85,7 +85,7 @@ def interference_checks(
     case_ids: Sequence[str],
 ) -> list[Interference]:
     """Each other expectation group's accuracy before and after, with the Newcombe interval
-    of after − before, sorted by name."""
+    of after - before, sorted by name."""
     groups: defaultdict[str, list[str]] = defaultdict(list)
     for case_id in case_ids:
         outcome = before.get(case_id)
@@ -152,9 +152,7 @@ def _recommendation(
         )
     hurt = [check for check in interference if check.drop > tolerance + _FLOAT_SLACK]
     if hurt:
-        named = ", ".join(
-            f"{check.skill} {check.before:.1%} → {check.after:.1%}" for check in hurt
-        )
+        named = ", ".join(f"{check.skill} {check.before:.1%} → {check.after:.1%}" for check in hurt)
         return False, (
             f"the test gain is significant ({test}) but it takes from other cases by more than "
             f"{tolerance * 100:g} points: {named}"

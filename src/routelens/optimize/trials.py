@@ -139,6 +139,8 @@ class TrialRunner:
         self.budget = budget or Budget()
         self.runs: list[str] = []
         self._done: dict[TrialKey, Trial] = {}
+        # what an attempt has cost so far, so each new run's budget guard starts cautious
+        self._largest_attempt_cost_usd = 0.0
 
     def run(
         self,
@@ -166,9 +168,13 @@ class TrialRunner:
             prepared.cases,
             prepared.router,
             prepared.settings,
+            expected_attempt_cost_usd=self._largest_attempt_cost_usd,
         )
         attempts = self.store.attempts(prepared.run.run_id)
         cost = sum(attempt.cost_usd for attempt in attempts)
+        self._largest_attempt_cost_usd = max(
+            [self._largest_attempt_cost_usd, *(attempt.cost_usd for attempt in attempts)]
+        )
         self.budget.spend(cost)
         if outcome.interrupted:
             raise TrialInterrupted(prepared.run.run_id, int(outcome.interrupted_by or 2))

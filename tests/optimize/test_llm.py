@@ -97,7 +97,10 @@ def test_invalid_proposals_are_retried_once_then_skipped_never_run_nor_written(
     assert system[0]["cache_control"] == {"type": "ephemeral"}
     assert "jira-search: Find issues with JQL queries and saved filters." in system[0]["text"]
     prompt = messages[0].body["messages"][0]["content"]
-    assert '"request": "fill in my timesheet for monday"' in prompt or "timesheet" in prompt
+    failures = [json.loads(line) for line in prompt.splitlines() if line.startswith("{")]
+    assert failures
+    assert all(f["expected"] == SKILL and "timesheet" in f["request"] for f in failures)
+    assert {f["model chose"] for f in failures} == {"clarified"}
     assert "Log work on an issue: record the time spent on a ticket." in prompt
     assert "refused" not in prompt
     retry = messages[1].body["messages"][0]["content"]

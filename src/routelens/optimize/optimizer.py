@@ -79,7 +79,6 @@ def skills_to_optimize(request: OptimizeRequest, skills: SkillSet) -> list[str]:
         raise InputError(
             "--skill",
             f"unknown skill {request.skill!r} (known: {', '.join(skills.names)})",
-            field="skill",
         )
     return [found.name]
 

@@ -106,12 +106,18 @@ def test_all_reports_every_skill_and_the_suite(
     timesheet_skills: Path, timesheet_cases: Path, tmp_path: Path
 ) -> None:
     code, stdout, stderr = invoke(
-        timesheet_skills, timesheet_cases, tmp_path / "s.sqlite", "--all", "--iterations", "2", "--json"
+        timesheet_skills,
+        timesheet_cases,
+        tmp_path / "s.sqlite",
+        "--all",
+        "--iterations",
+        "2",
+        "--json",
     )
     assert code == 0, stderr
     report = json.loads(stdout)
     assert set(report) == {"skills", "suite", "stopped"}
-    assert [r["skill"] for r in report["skills"]][0] == SKILL
+    assert report["skills"][0]["skill"] == SKILL
     assert all(set(r) == TOP_KEYS for r in report["skills"])
     assert report["suite"]["best_test_accuracy"] == 1.0
     assert report["stopped"] is None
@@ -122,7 +128,13 @@ def test_out_writes_the_copy_and_prints_the_diff(
 ) -> None:
     out = tmp_path / "proposed"
     code, stdout, stderr = invoke(
-        timesheet_skills, timesheet_cases, tmp_path / "s.sqlite", "--skill", SKILL, "--out", str(out)
+        timesheet_skills,
+        timesheet_cases,
+        tmp_path / "s.sqlite",
+        "--skill",
+        SKILL,
+        "--out",
+        str(out),
     )
     assert code == 0, stderr
     assert "--- a/worklog/SKILL.md\n+++ b/worklog/SKILL.md\n" in stdout
@@ -150,7 +162,7 @@ def test_bad_input_is_one_line_exit_2_and_no_store(
 ) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     store = tmp_path / "s.sqlite"
-    code, stdout, stderr = invoke(timesheet_skills, timesheet_cases, store, *arguments)
+    code, _, stderr = invoke(timesheet_skills, timesheet_cases, store, *arguments)
     assert code == 2, stderr
     [line] = stderr.strip().splitlines()
     assert line.startswith("routelens: error: ")

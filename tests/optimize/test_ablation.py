@@ -28,15 +28,26 @@ SEARCH = "Find issues with JQL queries. Show the weather forecast. TRIGGERS: sav
 
 def outcome(case_id: str, expected: str, passed: bool, routes: tuple[str, ...] = ()) -> CaseOutcome:
     actual = routes[0] if routes else expected
-    return CaseOutcome(case_id, "direct", "text", expected, actual, routes or (actual,), None, passed)
+    return CaseOutcome(
+        case_id, "direct", "text", expected, actual, routes or (actual,), None, passed
+    )
 
 
 def test_affected_cases_and_a_seeded_sample_of_the_rest() -> None:
     cases = [
         Case(id="A", category=Category.DIRECT, input="x", expected_skill="jira-search"),
-        Case(id="B", category=Category.NEGATIVE, input="x", expected_skill="jira-agile", not_skill="jira-search"),
+        Case(
+            id="B",
+            category=Category.NEGATIVE,
+            input="x",
+            expected_skill="jira-agile",
+            not_skill="jira-search",
+        ),
         Case(id="C", category=Category.DIRECT, input="x", expected_skill="jira-agile"),
-        *(Case(id=f"R{i}", category=Category.DIRECT, input="x", expected_skill="jira-issue") for i in range(8)),
+        *(
+            Case(id=f"R{i}", category=Category.DIRECT, input="x", expected_skill="jira-issue")
+            for i in range(8)
+        ),
     ]
     baseline = {case.id: outcome(case.id, case.expected_skill or "", True) for case in cases}
     baseline["C"] = outcome("C", "jira-agile", False, ("jira-search",))  # taken by the skill
@@ -51,11 +62,15 @@ def test_affected_cases_and_a_seeded_sample_of_the_rest() -> None:
 def test_effects_are_ranked_and_adjusted_across_parts() -> None:
     parts = description_parts(SEARCH)
     ids = [f"C{i}" for i in range(12)]
-    baseline = {c: outcome(c, "jira-search" if i < 8 else "jira-agile", i < 10) for i, c in enumerate(ids)}
+    baseline = {
+        c: outcome(c, "jira-search" if i < 8 else "jira-agile", i < 10) for i, c in enumerate(ids)
+    }
 
     def without(failing: set[str], passing: set[str]) -> dict[str, CaseOutcome]:
         return {
-            c: outcome(c, baseline[c].expected, (baseline[c].passed and c not in failing) or c in passing)
+            c: outcome(
+                c, baseline[c].expected, (baseline[c].passed and c not in failing) or c in passing
+            )
             for c in ids
         }
 
@@ -88,7 +103,9 @@ def test_effects_are_ranked_and_adjusted_across_parts() -> None:
 def test_ablating_a_real_suite_finds_what_carries_and_what_harms(tmp_path: Path) -> None:
     skills = tmp_path / "skills"
     write_skill(skills, "search", "jira-search", SEARCH)
-    write_skill(skills, "agile", "jira-agile", "Plan sprints on the board: start or close a sprint.")
+    write_skill(
+        skills, "agile", "jira-agile", "Plan sprints on the board: start or close a sprint."
+    )
     write_skill(skills, "issue", "jira-issue", "Create or delete a single issue: bug, story, task.")
     cases = tmp_path / "cases.yaml"
     cases.write_text(

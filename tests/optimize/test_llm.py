@@ -26,9 +26,7 @@ def answer(name: str, description: str) -> str:
     return json.dumps({"name": name, "description": description})
 
 
-def optimize(
-    skills: Path, cases: Path, store: Path, *arguments: str
-) -> tuple[int, str, str]:
+def optimize(skills: Path, cases: Path, store: Path, *arguments: str) -> tuple[int, str, str]:
     result = runner.invoke(
         app,
         [
@@ -160,7 +158,7 @@ def test_the_proposer_cost_counts_against_the_budget(
 ) -> None:
     # 400k input tokens of a Sonnet model cost more than the whole budget of $1
     server.enqueue(anthropic_text(answer(SKILL, VALID), input_tokens=400_000))
-    code, stdout, stderr = optimize(
+    code, _, stderr = optimize(
         timesheet_skills,
         timesheet_cases,
         tmp_path / "s.sqlite",

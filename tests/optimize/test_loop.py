@@ -9,6 +9,7 @@ from routelens.optimize.loop import LoopSettings
 from routelens.optimize.offline import OfflineProposer
 from routelens.optimize.optimizer import OptimizeRequest, OptimizeResult
 from routelens.optimize.trials import TrialSettings
+from routelens.suite.cases import load_case_suite
 from routelens.suite.skills import load_skill_set
 from tests.optimize.support import open_test_store, run_optimize
 
@@ -76,11 +77,8 @@ def test_adversarial_test_scores_leave_the_choice_unchanged(
     chosen = honest_skill.selection.chosen.description
     skills = load_skill_set(trial_settings.skills_dir)
     punished = skills.with_descriptions({SKILL: chosen}).skills_hash
-    plan_cases = {case_id: SKILL for case_id in honest.split.test}
-    from routelens.suite.cases import load_case_suite
-
     suite = load_case_suite(trial_settings.cases_path, skills)
-    expected = {c.id: c.expected_skill for c in suite.cases if c.id in plan_cases}
+    expected = {c.id: c.expected_skill for c in suite.cases if c.id in honest.split.test}
     adversarial_settings = dataclasses.replace(
         trial_settings,
         router="tests.optimize.routers:adversarial_router",

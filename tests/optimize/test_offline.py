@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from routelens.optimize.offline import OfflineProposer, distinctive_words, words
 from routelens.optimize.proposals import (
     NothingToPropose,

@@ -35,8 +35,12 @@ def test_the_copy_has_every_file_and_only_the_description_changes(
     reloaded = load_skill_set(out)
     assert reloaded.resolve("jira-worklog").description == NEW  # type: ignore[union-attr]
     assert reloaded.skills_hash == skills.with_descriptions({"jira-worklog": NEW}).skills_hash
-    removed = [line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
-    added = [line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    removed = [
+        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    ]
+    added = [
+        line for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    ]
     assert diff.startswith("--- a/worklog/SKILL.md\n+++ b/worklog/SKILL.md\n")
     assert len(removed) == len(added) == 1
     assert added[0] == f"+description: '{NEW}'"  # YAML quotes it: it holds ": "

@@ -50,7 +50,9 @@ def test_removing_a_sentence_keeps_every_other_word() -> None:
 def test_removing_a_list_item_tidies_the_separators() -> None:
     parts = description_parts(LISTED)
     assert without_part(LISTED, parts[2]).endswith("TRIGGERS: board; backlog. NOT FOR: JQL search.")
-    assert without_part(LISTED, parts[3]).endswith("TRIGGERS: sprint, backlog. NOT FOR: JQL search.")
+    assert without_part(LISTED, parts[3]).endswith(
+        "TRIGGERS: sprint, backlog. NOT FOR: JQL search."
+    )
     assert without_part(LISTED, parts[4]).endswith("TRIGGERS: sprint, board. NOT FOR: JQL search.")
 
 

@@ -60,7 +60,8 @@ def test_a_valid_proposal_has_no_problem() -> None:
 
 def test_an_invalid_proposal_is_asked_for_again_with_the_reason() -> None:
     proposer = ScriptedProposer(
-        Proposal(SKILL, "y" * 2000, cost_usd=0.01), Proposal(SKILL, " Log timesheets. ", cost_usd=0.02)
+        Proposal(SKILL, "y" * 2000, cost_usd=0.01),
+        Proposal(SKILL, " Log timesheets. ", cost_usd=0.02),
     )
     outcome = request_proposal(proposer, REQUEST)
     assert outcome.description == "Log timesheets."

@@ -41,12 +41,20 @@ def test_a_proposal_must_beat_the_original_on_validation() -> None:
 
 
 def test_ties_between_proposals_go_to_train_then_to_the_earlier() -> None:
-    assert choose_on_validation([candidate(0, 5, 5), candidate(1, 6, 7), candidate(2, 8, 7)]).iteration == 2
-    assert choose_on_validation([candidate(0, 5, 5), candidate(1, 8, 7), candidate(2, 8, 7)]).iteration == 1
+    assert (
+        choose_on_validation([candidate(0, 5, 5), candidate(1, 6, 7), candidate(2, 8, 7)]).iteration
+        == 2
+    )
+    assert (
+        choose_on_validation([candidate(0, 5, 5), candidate(1, 8, 7), candidate(2, 8, 7)]).iteration
+        == 1
+    )
 
 
 def test_the_next_proposal_starts_from_the_best_on_train() -> None:
-    assert best_on_train([candidate(0, 5, 9), candidate(1, 7, 1), candidate(2, 7, 2)]).iteration == 1
+    assert (
+        best_on_train([candidate(0, 5, 9), candidate(1, 7, 1), candidate(2, 7, 2)]).iteration == 1
+    )
 
 
 def test_choosing_by_another_score_is_the_same_rule() -> None:

@@ -33,7 +33,11 @@ def runs(
 
 def test_the_gain_is_mcnemar_exact_and_the_difference_newcombe() -> None:
     before, after, ids = runs(
-        [(SKILL, 7, [(False, True)]), (SKILL, 1, [(True, False)]), ("jira-search", 5, [(True, True)])]
+        [
+            (SKILL, 7, [(False, True)]),
+            (SKILL, 1, [(True, False)]),
+            ("jira-search", 5, [(True, True)]),
+        ]
     )
     verdict = final_verdict(SKILL, before, after, ids)
     assert (verdict.mcnemar.b, verdict.mcnemar.c) == (1, 7)
@@ -51,7 +55,12 @@ def test_a_significant_gain_that_hurts_no_one_is_recommended() -> None:
     assert verdict.mcnemar.p_value < 0.05
     assert verdict.recommended, verdict.reason
     [search] = verdict.interference
-    assert (search.skill, search.before, search.after, search.cases) == ("jira-search", 1.0, 1.0, 10)
+    assert (search.skill, search.before, search.after, search.cases) == (
+        "jira-search",
+        1.0,
+        1.0,
+        10,
+    )
 
 
 def test_another_skill_dropping_more_than_the_tolerance_blocks_it() -> None:

@@ -137,6 +137,10 @@ def ablate_command(
             typer.echo(line)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _change(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:+.1f}"
 
@@ -145,7 +149,7 @@ def ablation_lines(result: Ablation) -> list[str]:
     """The ablation for people: one line per part, ranked."""
     chosen = result.cases
     lines = [
-        f"ablate {result.skill}: {len(result.effects)} parts, {len(chosen.all)} cases "
+        f"ablate {result.skill}: {_count(len(result.effects), 'part')}, {len(chosen.all)} cases "
         f"({len(chosen.affected)} the skill touches, {len(chosen.sampled)} sampled); "
         f"baseline run {result.baseline_run_id}",
         "  points when the part is removed: own = cases expecting the skill, routed = cases "

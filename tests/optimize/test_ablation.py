@@ -143,3 +143,26 @@ def test_ablating_a_real_suite_finds_what_carries_and_what_harms(tmp_path: Path)
     overrides = [run.settings["description_overrides"] for run in runs.values() if run]
     assert overrides[0] == {}
     assert {o["jira-search"] for o in overrides[1:]} == {e.description for e in result.effects}
+
+
+def test_a_part_that_moves_cases_both_ways_is_mixed_not_dead_weight() -> None:
+    from routelens.optimize.ablation import part_verdict
+
+    assert part_verdict(3, 3) is PartVerdict.MIXED
+    assert part_verdict(0, 0) is PartVerdict.DEAD_WEIGHT
+    assert part_verdict(2, 1) is PartVerdict.CARRIES
+    assert part_verdict(1, 2) is PartVerdict.HARMFUL
+    parts = description_parts(SEARCH)
+    ids = ["C0", "C1", "C2"]
+    baseline = {c: outcome(c, "jira-search", c != "C2") for c in ids}
+    swapped = {c: outcome(c, "jira-search", c != "C0") for c in ids}
+    effects = part_effects(
+        "jira-search",
+        baseline,
+        [PartRun(parts[0], "a", "r0", dict(baseline)), PartRun(parts[1], "b", "r1", swapped)],
+        ids,
+    )
+    assert [(e.part.index, e.verdict) for e in effects] == [
+        (1, PartVerdict.MIXED),
+        (0, PartVerdict.DEAD_WEIGHT),
+    ]

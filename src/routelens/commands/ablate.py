@@ -64,7 +64,8 @@ def ablate_command(
     skill touches (expecting, named by, routed to or offered it) plus a seeded sample of the
     rest are run again. Each part gets the accuracy change on the skill's cases, on the cases
     routed to it and on the others, McNemar's p-value and its Benjamini-Hochberg adjustment,
-    ranked from "carries the routing" to "dead weight" to "harmful". Every run is recorded.
+    ranked from "carries the routing" to "mixed" and "dead weight" to "harmful". Every run
+    is recorded.
     Exit 3 when --max-cost stopped it."""
     from routelens.commands.common import (
         configured_store_url,

@@ -30,11 +30,22 @@ ABLATE_LABEL = "ablate"
 
 
 class PartVerdict(StrEnum):
-    """What removing a part does: routing gets worse, nothing changes, or it gets better."""
+    """What removing a part does: routing gets worse, cases move both ways in equal numbers,
+    nothing changes, or it gets better."""
 
     CARRIES = "carries the routing"
+    MIXED = "mixed"
     DEAD_WEIGHT = "dead weight"
     HARMFUL = "harmful"
+
+
+def part_verdict(b: int, c: int) -> PartVerdict:
+    """The verdict of a part from the cases that fail (b) and pass (c) only without it."""
+    if b > c:
+        return PartVerdict.CARRIES
+    if c > b:
+        return PartVerdict.HARMFUL
+    return PartVerdict.MIXED if b else PartVerdict.DEAD_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -202,7 +213,8 @@ def part_effects(
                 significant=p_adj < alpha,
             )
         )
-    return sorted(effects, key=lambda e: (e.c - e.b, e.p_value if e.b > e.c else 0.0, e.part.index))
+    # net loss first; among equal nets, parts that move cases before those that move none
+    return sorted(effects, key=lambda e: (e.c - e.b, -(e.b + e.c), e.p_value, e.part.index))
 
 
 @dataclass(frozen=True)

@@ -189,13 +189,7 @@ def part_effects(
     effects = []
     for run, table, p, p_adj in zip(runs, tables, p_values, adjusted, strict=True):
         b, c = table.first_only, table.second_only
-        verdict = (
-            PartVerdict.CARRIES
-            if b > c
-            else PartVerdict.HARMFUL
-            if c > b
-            else PartVerdict.DEAD_WEIGHT
-        )
+        verdict = part_verdict(b, c)
         effects.append(
             PartEffect(
                 part=run.part,

@@ -104,6 +104,18 @@ COMMANDS = (
         "power_command",
     ),
     LazyCommand(
+        "ablate",
+        "routelens.commands.ablate",
+        "Which part of a skill's description does the routing: remove each, measure the change.",
+        "ablate_command",
+    ),
+    LazyCommand(
+        "optimize",
+        "routelens.commands.optimize",
+        "A better description, proposed on train, chosen on validation, proven on test.",
+        "optimize_command",
+    ),
+    LazyCommand(
         "experiment",
         "routelens.commands.experiment",
         "A/B test two skill versions: interleaved runs, an always-valid comparison.",

@@ -87,7 +87,7 @@ def test_version_prints_the_installed_version() -> None:
         (["run", "--timeout", "-1"], "--timeout: must be greater than 0"),
         (["run", "--timeout", "0"], "--timeout: must be greater than 0"),
         (["run", "--no-such-flag"], "No such option: --no-such-flag"),
-        (["vaildate"], "Did you mean 'validate'?"),
+        (["vaildate"], "Did you mean 'validate'"),
         (["runs", "--status", "lost"], "--status: 'lost' is not one of"),
     ],
 )

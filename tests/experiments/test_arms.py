@@ -90,3 +90,22 @@ def test_a_ref_without_a_repository_is_an_input_error() -> None:
 def test_resolve_commit_accepts_tags_branches_and_relative_refs(skills_repo: Path) -> None:
     assert resolve_commit(skills_repo, "v1") == resolve_commit(skills_repo, "main~1")
     assert resolve_commit(skills_repo, "main") != resolve_commit(skills_repo, "v1")
+
+
+def test_an_arm_with_replaced_descriptions_round_trips_and_loads_with_them(
+    skills_dir: Path,
+) -> None:
+    from routelens.experiments.arms import load_arm_skills
+    from routelens.experiments.model import ArmKind, ArmSpec
+    from routelens.suite.skills import load_skill_set
+
+    descriptions = {"jira-search": "Find issues with JQL, saved filters and timesheets."}
+    expected = load_skill_set(skills_dir).with_descriptions(descriptions)
+    arm = ArmSpec(ArmKind.FOLDER, str(skills_dir), expected.skills_hash, descriptions=descriptions)
+    assert ArmSpec.from_json(arm.to_json()) == arm
+    assert arm.describe() == f"{skills_dir} (new description: jira-search)"
+    loaded = load_arm_skills(arm, skills_dir)
+    assert loaded.skills_hash == expected.skills_hash
+    assert loaded.resolve("jira-search").description == descriptions["jira-search"]  # type: ignore[union-attr]
+    plain = ArmSpec(ArmKind.FOLDER, str(skills_dir), "")
+    assert "descriptions" not in plain.to_json()  # experiments stored before stay as they were

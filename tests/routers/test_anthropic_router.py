@@ -271,3 +271,27 @@ def test_the_limiter_learns_the_input_tokens_a_request_counts_against_the_limit(
     counted = result.tokens.input + result.tokens.cache_write
     assert counted > 0
     assert router.caller.limiter.input_tokens_per_request == counted
+
+
+def test_write_reports_the_cost_and_caches_the_system_prompt(server: FakeApiServer) -> None:
+    server.enqueue(anthropic_text('{"name": "a"}', input_tokens=1000, output_tokens=100))
+    router = make_router(server)
+
+    async def once() -> RouteResult:
+        try:
+            return await router.write("Rules.", "Skill: a", max_tokens=50, cache_system=True)
+        finally:
+            await router.aclose()
+
+    result = asyncio.run(once())
+    assert result.skill is None
+    assert result.response_text == '{"name": "a"}'
+    assert (result.tokens.input, result.tokens.output) == (1000, 100)
+    assert result.cost_usd == pytest.approx(
+        router.caller.prices.cost_usd(MODEL, result.tokens) or 0.0
+    )
+    assert result.cost_usd > 0
+    [request] = server.requests
+    assert request.body["system"] == [
+        {"type": "text", "text": "Rules.", "cache_control": {"type": "ephemeral"}}
+    ]

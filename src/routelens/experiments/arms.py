@@ -125,7 +125,7 @@ def materialised(arm: ArmSpec) -> Iterator[Path]:
 
 def load_arm_skills(arm: ArmSpec, root: Path) -> SkillSet:
     """Load an arm's materialised skills; InputError when they changed since creation."""
-    skills = load_skill_set(root)
+    skills = load_skill_set(root).with_descriptions(arm.descriptions)
     if arm.skills_hash and skills.skills_hash != arm.skills_hash:
         raise InputError(
             arm.describe(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -53,12 +54,20 @@ class ArmSpec:
     repo: str | None = None
     skills_path: str | None = None
     commit: str | None = None
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+    """Descriptions replaced without editing the files (skill → text), as `run
+    --description` replaces them; `routelens optimize` records its arms this way."""
 
     def describe(self) -> str:
-        """`skills/` or `main@1a2b3c4d5e6f:skills`, for people."""
+        """`skills/` or `main@1a2b3c4d5e6f:skills`, for people (plus the skills whose
+        description is replaced)."""
         if self.kind is ArmKind.FOLDER:
-            return self.source
-        return f"{self.source}@{(self.commit or '')[:12]}:{self.skills_path}"
+            place = self.source
+        else:
+            place = f"{self.source}@{(self.commit or '')[:12]}:{self.skills_path}"
+        if self.descriptions:
+            place += f" (new description: {', '.join(sorted(self.descriptions))})"
+        return place
 
     def to_json(self) -> dict[str, Any]:
         """The arm as stored in the `experiments` table."""
@@ -69,7 +78,7 @@ class ArmSpec:
             "repo": self.repo,
             "skills_path": self.skills_path,
             "commit": self.commit,
-        }
+        } | ({"descriptions": dict(self.descriptions)} if self.descriptions else {})
 
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> ArmSpec:
@@ -81,6 +90,7 @@ class ArmSpec:
             repo=stored.get("repo"),
             skills_path=stored.get("skills_path"),
             commit=stored.get("commit"),
+            descriptions=dict(stored.get("descriptions") or {}),
         )
 
 

@@ -196,14 +196,28 @@ class AnthropicRouter:
     async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
         """A plain text answer to `prompt` (no tools), through the same client, rate limiter
         and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        return (await self.write(system, prompt, max_tokens=max_tokens)).response_text
+
+    async def write(
+        self, system: str, prompt: str, *, max_tokens: int, cache_system: bool = False
+    ) -> RouteResult:
+        """`write_text` with what the answer cost (usage, price, retries) as a `RouteResult`
+        without a skill; `cache_system` marks the system prompt for the prompt cache (when
+        the router's `prompt_cache` is on), for a prefix repeated across calls."""
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens,
             "system": system,
             "messages": [{"role": "user", "content": prompt}],
         }
-        message, _ = await self.caller.call(lambda: self._call_once(body))
-        return "".join(block.text for block in message.content if block.type == "text")
+        if cache_system and self.prompt_cache:
+            body["system"] = [
+                {"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}
+            ]
+        message, stats = await self.caller.call(lambda: self._call_once(body))
+        measured = self.caller.measured(_tokens(message.usage), stats, self.model, message.model)
+        text = "".join(block.text for block in message.content if block.type == "text")
+        return RouteResult(skill=None, response_text=text, **measured)
 
     async def aclose(self) -> None:
         """Close the HTTP client and the limiter's connections."""

@@ -135,16 +135,9 @@ class OpenAIRouter:
         """One routed attempt, retried on 429/5xx/timeouts within the retry policy."""
         body = self.request_body(request)
         completion, stats = await self.caller.call(lambda: self._call_once(body))
-        usage = completion.usage
-        cached = 0
-        if usage is not None and usage.prompt_tokens_details is not None:
-            cached = usage.prompt_tokens_details.cached_tokens or 0
-        tokens = TokenUsage(
-            input=(usage.prompt_tokens - cached) if usage else 0,
-            output=usage.completion_tokens if usage else 0,
-            cache_read=cached,
+        measured = self.caller.measured(
+            _tokens(completion.usage), stats, self.model, completion.model
         )
-        measured = self.caller.measured(tokens, stats, self.model, completion.model)
         if not completion.choices:
             return text_answer("", **measured)
         message = completion.choices[0].message
@@ -164,6 +157,13 @@ class OpenAIRouter:
     async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
         """A plain text answer to `prompt` (no tools), through the same client, rate limiter
         and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        return (await self.write(system, prompt, max_tokens=max_tokens)).response_text
+
+    async def write(
+        self, system: str, prompt: str, *, max_tokens: int, cache_system: bool = False
+    ) -> RouteResult:
+        """`write_text` with what the answer cost, as a `RouteResult` without a skill. The
+        API caches a repeated prompt prefix by itself, so `cache_system` changes nothing."""
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens,
@@ -174,15 +174,29 @@ class OpenAIRouter:
         }
         if self.temperature is not None:
             body["temperature"] = self.temperature
-        completion, _ = await self.caller.call(lambda: self._call_once(body))
-        if not completion.choices:
-            return ""
-        return str(completion.choices[0].message.content or "")
+        completion, stats = await self.caller.call(lambda: self._call_once(body))
+        measured = self.caller.measured(
+            _tokens(completion.usage), stats, self.model, completion.model
+        )
+        text = str(completion.choices[0].message.content or "") if completion.choices else ""
+        return RouteResult(skill=None, response_text=text, **measured)
 
     async def aclose(self) -> None:
         """Close the HTTP client and the limiter's connections."""
         await self._client.close()
         await self.caller.aclose()
+
+
+def _tokens(usage: Any) -> TokenUsage:
+    """Tokens of a chat completion: the cached share of the prompt counted as cache reads."""
+    if usage is None:
+        return TokenUsage()
+    cached = 0
+    if usage.prompt_tokens_details is not None:
+        cached = usage.prompt_tokens_details.cached_tokens or 0
+    return TokenUsage(
+        input=usage.prompt_tokens - cached, output=usage.completion_tokens, cache_read=cached
+    )
 
 
 def _skill_argument(arguments: str) -> str | None:

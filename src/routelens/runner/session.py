@@ -217,8 +217,12 @@ def execute_run(
     *,
     retry_errors: bool = False,
     observer: AttemptObserver | None = None,
+    expected_attempt_cost_usd: float = 0.0,
 ) -> RunOutcome:
-    """Attempt every (case, repeat) the store lacks; Ctrl-C leaves the run `interrupted`."""
+    """Attempt every (case, repeat) the store lacks; Ctrl-C leaves the run `interrupted`.
+
+    `expected_attempt_cost_usd` (what an attempt cost in an earlier run alike) lets the budget
+    guard hold back from the first attempt, before this run has measured any."""
     previous = store.attempts(run.run_id)
     keep = {Verdict.PASS, Verdict.FAIL} if retry_errors else None
     done = store.attempt_keys(run.run_id, keep)
@@ -234,7 +238,9 @@ def execute_run(
         replace_existing=retry_errors,
         max_cost_usd=settings.max_cost_usd,
         spent_usd=sum(a.cost_usd for a in previous),
-        largest_attempt_cost_usd=max((a.cost_usd for a in previous), default=0.0),
+        largest_attempt_cost_usd=max(
+            (a.cost_usd for a in previous), default=expected_attempt_cost_usd
+        ),
         rules=settings.verdict_rules,
     )
     store.set_run_status(run.run_id, RunStatus.RUNNING)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from routelens.routers.base import Router, RouteRequest
+from routelens.routers.base import Router, RouteRequest, RouteResult
 from routelens.suite.models import SkillSet
 
 SUMMARY_MAX_TOKENS = 400
@@ -76,10 +76,15 @@ class RouterTextWriter:
 
     async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
         """Route `system` and `prompt` as one input; return the router's text answer."""
+        return (await self.write(system, prompt, max_tokens=max_tokens)).response_text
+
+    async def write(
+        self, system: str, prompt: str, *, max_tokens: int, cache_system: bool = False
+    ) -> RouteResult:
+        """`write_text` with the router's whole result (its cost, usage and retries)."""
         empty = SkillSet(root=Path("."), skills=(), skills_hash="")
         request = RouteRequest(case_id="summary", input=f"{system}\n\n{prompt}", skills=empty)
-        result = await self.router.route(request)
-        return result.response_text
+        return await self.router.route(request)
 
     async def aclose(self) -> None:
         """Close the router."""

@@ -20,21 +20,20 @@ def show(
     """Print the summary of one stored run."""
     import json
 
-    from routelens.analytics.summary import summarize_attempts
     from routelens.commands.common import open_configured_store, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_run_summary
     from routelens.report.junit import write_junit_xml
     from routelens.report.run_json import run_report_dict
     from routelens.store.run_lookup import find_run
+    from routelens.store.run_summary import run_summaries
 
     config = load_config(config_path)
     with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
-        attempts = opened.attempts(record.run_id)
-    if junit is not None:
-        write_junit_xml(junit, record, attempts)
-    summary = summarize_attempts(attempts)
+        summary = run_summaries(opened.engine, [record.run_id])[record.run_id]
+        if junit is not None:
+            write_junit_xml(junit, record, opened.attempts(record.run_id))
     if as_json:
         typer.echo(json.dumps(run_report_dict(record, summary, slo=config.slo)))
     else:

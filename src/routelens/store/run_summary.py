@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, literal_column, or_, select
 
+from routelens.analytics.confusion import expected_row_label, outcome_label
 from routelens.analytics.summary import (
     ASK_LABEL,
-    CLARIFIED_LABEL,
-    NO_ROUTE_LABEL,
     UNKNOWN_ERROR_TYPE,
     Confusion,
     GroupAccuracy,
@@ -219,13 +218,9 @@ def _confusions(
         .group_by(attempts.run_id, *keys)
     )
     pairs: defaultdict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    for run_id, expected, actual, asked, count in connection.execute(query):
-        expected_label = expected if expected is not None else ASK_LABEL
-        if actual is not None:
-            actual_label = actual
-        else:
-            actual_label = CLARIFIED_LABEL if asked else NO_ROUTE_LABEL
-        pairs[run_id][(expected_label, actual_label)] += int(count)
+    for row in connection.execute(query):
+        labels = (expected_row_label(row[1]), outcome_label(row[2], bool(row[3])))
+        pairs[row[0]][labels] += int(row[4])
     ranked = {}
     for run_id, counter in pairs.items():
         ordered = sorted(counter.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))

@@ -80,6 +80,25 @@ class AlertmanagerSettings(BaseModel):
     info_repeat_interval: PrometheusDuration = "24h"
 
 
+class PublishSettings(BaseModel):
+    """`[publish]`: how the generated monitoring files point back at routelens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # where `routelens serve` answers, as Grafana users reach it: dashboard tables and stat
+    # panels link to its pages (a flaky case to /cases/<id>); unset, no links are made
+    serve_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
+class ServeSettings(BaseModel):
+    """`[serve]`: the web dashboard (`routelens serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # the Grafana that shows the generated dashboards: each page links to its dashboard
+    grafana_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
 class RoutelensConfig(BaseModel):
     """Every setting a run can take from a file. Defaults are the plan's answers (Q1 to Q3)."""
 
@@ -110,6 +129,8 @@ class RoutelensConfig(BaseModel):
     pricing: dict[str, dict[str, float]] = Field(default_factory=dict)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     def options_for(self, router: str) -> dict[str, Any]:
         """The `[router_options.<router>]` table, or nothing."""

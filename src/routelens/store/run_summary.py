@@ -3,19 +3,18 @@
 `analytics.summary.summarize_attempts` needs every attempt of a run in memory; these reads
 give the same `RunSummary` from six grouped statements over the runs' attempts (read
 through the `(run_id, sequence_number)` index), so a run of ten thousand attempts never
-crosses into Python row by row. Latency percentiles are numpy's "linear" method: the
-statement returns only the sorted latencies around each percentile's position.
+crosses into Python row by row. Latency percentiles are numpy's "linear" method
+(`store.api_reads.latency_percentiles_by`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, literal_column, or_, select
+from sqlalchemy import Connection, Engine, func, select
 
 from routelens.analytics.confusion import expected_row_label, outcome_label
 from routelens.analytics.summary import (
@@ -27,6 +26,7 @@ from routelens.analytics.summary import (
     TokenTotals,
 )
 from routelens.store import schema
+from routelens.store.api_reads import latency_percentiles_by
 from routelens.store.records import Verdict
 from routelens.store.sql_functions import verdict_sums
 
@@ -244,52 +244,11 @@ def _error_types(connection: Connection, run_ids: list[str]) -> dict[str, dict[s
 def latency_percentiles(
     connection: Connection, run_ids: Sequence[str], percentiles: Sequence[float]
 ) -> dict[str, tuple[float | None, ...]]:
-    """Per run, numpy's linear percentiles of the latency of attempts that did not error.
-
-    Each run's latencies are numbered in order by a window function, and only the few
-    around each percentile's position h = (n - 1) p are returned; the value is
-    x[⌊h⌋] + (h - ⌊h⌋) (x[⌊h⌋ + 1] - x[⌊h⌋]).
-    """
+    """Per run, numpy's linear percentiles of the latency of attempts that did not error."""
     attempts = schema.attempts.c
-    position = func.row_number().over(
-        partition_by=attempts.run_id, order_by=attempts.latency_s
-    ) - literal_column("1")
-    size = func.count().over(partition_by=attempts.run_id)
-    numbered = (
-        select(
-            attempts.run_id,
-            attempts.latency_s.label("latency"),
-            position.label("position"),
-            size.label("size"),
-        )
-        .where(_in_runs(run_ids), attempts.verdict != str(Verdict.ERROR))
-        .subquery("numbered")
+    return latency_percentiles_by(
+        connection,
+        attempts.run_id,
+        [_in_runs(run_ids), attempts.verdict != str(Verdict.ERROR)],
+        percentiles,
     )
-    # Integer arithmetic (SQLite and PostgreSQL alike) for ⌊(n - 1) p⌋, give or take one:
-    # float rounding may put numpy's ⌊h⌋ one below, so one row either side is kept.
-    near = []
-    for percentile in percentiles:
-        floor = (numbered.c.size - 1) * round(percentile * 100) // 10_000
-        near.append(and_(numbered.c.position >= floor - 1, numbered.c.position <= floor + 2))
-    query = select(
-        numbered.c.run_id, numbered.c.latency, numbered.c.position, numbered.c.size
-    ).where(or_(*near))
-    values: defaultdict[str, dict[int, float]] = defaultdict(dict)
-    sizes: dict[str, int] = {}
-    for run_id, latency, index, count in connection.execute(query):
-        values[run_id][int(index)] = float(latency)
-        sizes[run_id] = int(count)
-    return {
-        run_id: tuple(_linear(values[run_id], sizes[run_id], p) for p in percentiles)
-        for run_id in sizes
-    }
-
-
-def _linear(values: dict[int, float], size: int, percentile: float) -> float | None:
-    if size == 0:
-        return None
-    position = (size - 1) * (percentile / 100.0)
-    below = math.floor(position)
-    low = values[below]
-    high = values.get(below + 1, low)
-    return low + (position - below) * (high - low)

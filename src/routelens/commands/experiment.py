@@ -130,7 +130,8 @@ def run(
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def _status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:
+def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:
+    """The object `experiment status --json` prints (the web experiment page shows it too)."""
     view: dict[str, Any] = {
         "name": record.name,
         "status": str(record.status),
@@ -198,7 +199,7 @@ def status(
 ) -> None:
     """Per-arm accuracy, the difference with its always-valid interval, and a recommendation."""
     with _open(store, load_config(config_path)) as opened:
-        view = _status_dict(require_experiment(opened, name), opened)
+        view = experiment_status_dict(require_experiment(opened, name), opened)
     if as_json:
         typer.echo(json.dumps(view, sort_keys=True))
     else:
@@ -221,7 +222,7 @@ def conclude(
     """Store the final comparison and the decision; the experiment becomes read-only."""
     with _open(store, load_config(config_path), access="write") as opened:
         record = conclude_experiment(opened, name, decision, reason)
-        view = _status_dict(record, opened)
+        view = experiment_status_dict(record, opened)
     if as_json:
         typer.echo(json.dumps(view, sort_keys=True))
     else:

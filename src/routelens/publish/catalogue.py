@@ -88,6 +88,13 @@ ERROR_KIND_TIMEOUT: Final = api_health.ERROR_KIND_TIMEOUT
 ERROR_KIND_OTHER: Final = api_health.ERROR_KIND_OTHER
 ERROR_KINDS: Final = api_health.ERROR_KINDS
 
+# Grafana dashboard uids (the plan's): links and bookmarks use them, so they never change
+DASHBOARD_EXECUTIVE: Final = "routing-executive"
+DASHBOARD_QA: Final = "routing-qa-engineer"
+DASHBOARD_SKILLS: Final = "routing-skills-ab"
+DASHBOARD_SRE: Final = "routing-sre-ops"
+DASHBOARD_EXPERIMENTS: Final = "routing-experiments"
+
 TOKEN_TYPES: Final = ("input", "output", "cache_read", "cache_write")
 CASE_CLASSES: Final = ("stable-pass", "broken", "flaky", "insufficient-data")
 BOUND_ESTIMATE: Final = "estimate"

@@ -102,6 +102,12 @@ COMMANDS = (
         "exporter_command",
     ),
     LazyCommand(
+        "serve",
+        "routelens.commands.serve",
+        "Serve the web dashboard: overview, runs, cases, skills, changes, flaky cases and more.",
+        "serve_command",
+    ),
+    LazyCommand(
         "publish",
         "routelens.commands.publish",
         "Generate monitoring files from the config: rules, alert routes, dashboards.",

@@ -40,6 +40,7 @@ from routelens.web.context import (
     SummaryProvider,
     WebContext,
 )
+from routelens.web.defaults import DEFAULT_CACHE_SECONDS
 from routelens.web.pages.cases import case_page
 from routelens.web.pages.changes import change_page, changes_page
 from routelens.web.pages.confusion import confusion_page
@@ -54,9 +55,6 @@ from routelens.web.pages.sre import sre_page
 from routelens.web.rendering import render
 from routelens.web.security import SecurityHeaders, TokenGate
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-DEFAULT_CACHE_SECONDS = 30.0
 STATIC_PREFIX = "/static"
 
 PageBuilder = Callable[[WebContext, Mapping[str, str], Params], dict[str, Any]]

@@ -21,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOKEN_COOKIE = "routelens_token"
 TOKEN_PARAMETER = "token"
-TOKEN_VARIABLE = "ROUTELENS_SERVE_TOKEN"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

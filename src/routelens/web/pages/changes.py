@@ -23,11 +23,15 @@ EVENTS_PER_PAGE = 50
 
 
 def changes_page(context: WebContext, path: Mapping[str, str], params: Params) -> dict[str, Any]:
-    """Change events, newest commit first, optionally of one skill."""
+    """Change events, newest commit first, optionally of one skill or one new content hash
+    (a prefix, as Grafana's tables show it)."""
     skill = params.text("skill")
+    content_hash = params.text("hash")
     page = params.page()
     table = schema.change_events
     conditions = [] if skill is None else [table.c.skill == skill]
+    if content_hash is not None:
+        conditions.append(table.c.new_hash.startswith(content_hash, autoescape=True))
     query = (
         select(table)
         .where(*conditions)
@@ -41,7 +45,7 @@ def changes_page(context: WebContext, path: Mapping[str, str], params: Params) -
         total = int(connection.execute(count).scalar_one())
     events = [event_from_row(row) for row in rows]
     return {
-        "filters": {"skill": skill},
+        "filters": {"skill": skill, "hash": content_hash},
         "page": page,
         "page_size": EVENTS_PER_PAGE,
         "total": total,

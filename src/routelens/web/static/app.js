@@ -162,8 +162,8 @@
           },
         },
         grid: { left: 10, right: 20, top: 20, bottom: 20, containLabel: true },
-        xAxis: { type: "category", data: data.labels, name: "actual", axisLabel: { rotate: 40, interval: 0 }, splitArea: { show: true } },
-        yAxis: { type: "category", data: data.labels, name: "expected", inverse: true, axisLabel: { interval: 0 }, splitArea: { show: true } },
+        xAxis: { type: "category", data: data.labels, axisLabel: { rotate: 40, interval: 0 }, splitArea: { show: true } },
+        yAxis: { type: "category", data: data.labels, inverse: true, axisLabel: { interval: 0 }, splitArea: { show: true } },
         visualMap: { min: 0, max: Math.max(most, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0, show: false,
           inRange: { color: ["#e3f2fd", "#1565c0"] } },
         series: [{ name: "attempts", type: "heatmap", data: cells, label: { show: data.labels.length <= 20 } }],
@@ -213,11 +213,13 @@
           nodeClick: false,
           breadcrumb: { show: false },
           leafDepth: 2,
-          upperLabel: { show: true, height: 22, color: "#fff" },
           label: { show: true, formatter: "{b}" },
+          // level 0 is the invisible root, 1 the skills (named in a header), 2 the categories
           levels: [
-            { itemStyle: { borderColor: "#fff", borderWidth: 4, gapWidth: 4 } },
-            { itemStyle: { borderColor: "rgba(255,255,255,0.6)", borderWidth: 1, gapWidth: 1 } },
+            { itemStyle: { borderWidth: 0, gapWidth: 6 } },
+            { itemStyle: { borderColor: "#ffffff", borderWidth: 3, gapWidth: 2 },
+              upperLabel: { show: true, height: 22, color: "#ffffff", fontWeight: "bold" } },
+            { itemStyle: { borderColor: "rgba(255,255,255,0.7)", borderWidth: 1, gapWidth: 1 } },
           ],
         }],
       };
@@ -241,12 +243,12 @@
       return {
         tooltip: axisTooltip((v) => (v >= 0 ? "+" : "") + (v * 100).toFixed(1) + " pt"),
         grid: { left: 60, right: 20, top: 30, bottom: 40 },
-        xAxis: { type: "category", data: pairs, name: "pairs" },
+        xAxis: { type: "category", data: pairs },
         yAxis: { type: "value", min: -1, max: 1, axisLabel: { formatter: (v) => (v * 100).toFixed(0) + " pt" } },
         series: [
-          { name: "low", type: "line", data: data.path.map((p) => p.low), lineStyle: { opacity: 0 }, stack: "band", symbol: "none" },
+          { name: "low", type: "line", data: data.path.map((p) => p.low), lineStyle: { opacity: 0 }, stack: "band", stackStrategy: "all", symbol: "none" },
           { name: "interval", type: "line", data: data.path.map((p) => p.high - p.low), lineStyle: { opacity: 0 },
-            areaStyle: { color: "rgba(21, 101, 192, 0.2)" }, stack: "band", symbol: "none" },
+            areaStyle: { color: "rgba(21, 101, 192, 0.2)" }, stack: "band", stackStrategy: "all", symbol: "none" },
           { name: "treatment − control", type: "line", data: data.path.map((p) => p.estimate), itemStyle: { color: BLUE }, symbol: "none",
             markLine: dashedLine(0, "0", GREY) },
         ],
@@ -269,7 +271,7 @@
         legend: { top: 0 },
         grid: { left: 50, right: 20, top: 30, bottom: 40 },
         xAxis: { type: "category", data: data.days.map((d) => d.day) },
-        yAxis: { type: "value", min: 0, axisLabel: { formatter: (v) => percent(v, 0) } },
+        yAxis: { type: "value", min: 0, axisLabel: { formatter: (v) => percent(v, 1) } },
         series: [
           { name: "429/529", type: "bar", data: data.days.map((d) => d.rate_limited_share), itemStyle: { color: AMBER } },
           { name: "5xx", type: "bar", data: data.days.map((d) => d.server_error_share), itemStyle: { color: RED } },

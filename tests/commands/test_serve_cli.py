@@ -76,16 +76,20 @@ def test_a_port_in_use_is_one_line(store_path: Path) -> None:
     assert "cannot listen on 127.0.0.1:" in output
 
 
-def test_without_the_web_extra_it_says_how_to_get_it(
-    store_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "starlette", None)
-    monkeypatch.delitem(sys.modules, "routelens.web.app", raising=False)
-    monkeypatch.delitem(sys.modules, "routelens.web.security", raising=False)
-    code, output = _serve("--store", str(store_path))
-    assert code == 2
-    assert "pip install 'routelens[web]'" in output
-    assert len(output.strip().splitlines()) == 1
+def test_without_the_web_extra_it_says_how_to_get_it(store_path: Path) -> None:
+    # a fresh interpreter in which starlette cannot be imported, as without the extra
+    program = (
+        "import sys; sys.modules['starlette'] = None; sys.argv = sys.argv[1:]; "
+        "from routelens.cli import main; main()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program, "routelens", "serve", "--store", str(store_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("routelens: error: routelens serve: needs the web extra")
+    assert "pip install 'routelens[web]'" in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
 
 
 def _free_port() -> int:

@@ -43,6 +43,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/overhead.py
 	PYTHONPATH=. $(BIN)/python bench/analytics.py
 	PYTHONPATH=. $(BIN)/python bench/exporter.py
+	PYTHONPATH=. $(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .routelens .mypy_cache .ruff_cache .pytest_cache

@@ -186,7 +186,8 @@
           name: skill.skill,
           value: skill.cases,
           accuracy: skill.accuracy,
-          itemStyle: { color: accuracyColour(skill.accuracy) },
+          // a skill's header strip is drawn in its border colour, under its name
+          itemStyle: { color: accuracyColour(skill.accuracy), borderColor: "#37474f" },
           children: skill.categories.map((cell) => ({
             name: cell.category,
             value: cell.cases,
@@ -217,7 +218,7 @@
           // level 0 is the invisible root, 1 the skills (named in a header), 2 the categories
           levels: [
             { itemStyle: { borderWidth: 0, gapWidth: 6 } },
-            { itemStyle: { borderColor: "#ffffff", borderWidth: 3, gapWidth: 2 },
+            { itemStyle: { borderWidth: 3, gapWidth: 2 },
               upperLabel: { show: true, height: 22, color: "#ffffff", fontWeight: "bold" } },
             { itemStyle: { borderColor: "rgba(255,255,255,0.7)", borderWidth: 1, gapWidth: 1 } },
           ],

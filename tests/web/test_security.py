@@ -113,6 +113,8 @@ def test_the_token_in_the_url_sets_a_strict_cookie_once(guarded: TestClient) -> 
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert guarded.get("/flaky?window=30d").status_code == 200  # the client kept the cookie
+    elsewhere = guarded.get("//evil.example/x?token=s3cret-token", follow_redirects=False)
+    assert elsewhere.headers["location"] == "/evil.example/x"  # stays on this server
 
 
 @pytest.mark.parametrize(

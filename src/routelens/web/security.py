@@ -119,7 +119,9 @@ class TokenGate:
 
     def _remember(self, request: Request) -> Response:
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != TOKEN_PARAMETER]
-        target = request.url.path + (f"?{urlencode(kept)}" if kept else "")
+        # one leading slash: "//host" would send the browser to another site
+        path = "/" + request.url.path.lstrip("/")
+        target = path + (f"?{urlencode(kept)}" if kept else "")
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             TOKEN_COOKIE,

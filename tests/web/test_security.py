@@ -6,6 +6,9 @@ server sends is checked directly: every payload arrives escaped, never as markup
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 import pytest
 from markupsafe import escape
 from starlette.testclient import TestClient
@@ -13,7 +16,12 @@ from starlette.testclient import TestClient
 from routelens.config import RoutelensConfig
 from routelens.store import Store
 from routelens.web.app import create_app
-from routelens.web.security import CONTENT_SECURITY_POLICY, TOKEN_COOKIE, is_loopback
+from routelens.web.security import (
+    CONTENT_SECURITY_POLICY,
+    TOKEN_COOKIE,
+    TokenGate,
+    is_loopback,
+)
 from tests.web.history import API_KEY, IMAGE, SCRIPT, TEMPLATE, FilledStore
 from tests.web.test_app import page_urls
 
@@ -113,8 +121,35 @@ def test_the_token_in_the_url_sets_a_strict_cookie_once(guarded: TestClient) -> 
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert guarded.get("/flaky?window=30d").status_code == 200  # the client kept the cookie
-    elsewhere = guarded.get("//evil.example/x?token=s3cret-token", follow_redirects=False)
-    assert elsewhere.headers["location"] == "/evil.example/x"  # stays on this server
+
+
+def test_the_token_redirect_stays_on_this_server() -> None:
+    async def never_reached(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the gate let the request through")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "//evil.example/x",
+        "raw_path": b"//evil.example/x",
+        "query_string": b"token=s3cret-token",
+        "headers": [],
+        "scheme": "http",
+        "server": ("127.0.0.1", 8765),
+        "root_path": "",
+    }
+    anyio.run(TokenGate(never_reached, "s3cret-token"), scope, receive, send)
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 303
+    assert headers[b"location"] == b"/evil.example/x"
 
 
 @pytest.mark.parametrize(

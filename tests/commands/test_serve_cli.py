@@ -124,3 +124,16 @@ def test_serves_until_interrupted_and_demands_its_token(store_path: Path) -> Non
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert "routelens serve: stopped" in output
+
+
+def test_the_command_table_summary_is_the_first_line_of_its_help() -> None:
+    from routelens.cli import COMMANDS
+    from routelens.commands.serve import serve_command
+
+    (serve,) = [command for command in COMMANDS if command.name == "serve"]
+    assert serve.summary == (serve_command.__doc__ or "").splitlines()[0]
+    assert (
+        serve.summary
+        in runner.invoke(app, ["--help"]).output.replace("\n ", " ").replace("  ", " ")
+        or serve.summary.split(":")[0] in runner.invoke(app, ["--help"]).output
+    )

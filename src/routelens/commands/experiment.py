@@ -229,15 +229,9 @@ def conclude(
         _print_status(view)
 
 
-@experiment_app.command("list")
-@reports_input_errors
-def list_command(
-    store: StoreOption = None, as_json: JsonOption = False, config_path: ConfigOption = None
-) -> None:
-    """Every experiment, newest first."""
-    with _open(store, load_config(config_path)) as opened:
-        records = list_experiments(opened)
-    rows = [
+def experiment_list_rows(store: Store) -> list[dict[str, Any]]:
+    """Every experiment, newest first, as `experiment list --json` (and the web) show them."""
+    return [
         {
             "name": r.name,
             "status": str(r.status),
@@ -246,8 +240,18 @@ def list_command(
             "treatment": r.treatment.describe(),
             "decision": None if r.decision is None else str(r.decision),
         }
-        for r in records
+        for r in list_experiments(store)
     ]
+
+
+@experiment_app.command("list")
+@reports_input_errors
+def list_command(
+    store: StoreOption = None, as_json: JsonOption = False, config_path: ConfigOption = None
+) -> None:
+    """Every experiment, newest first."""
+    with _open(store, load_config(config_path)) as opened:
+        rows = experiment_list_rows(opened)
     if as_json:
         typer.echo(json.dumps({"experiments": rows}, sort_keys=True))
         return

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from routelens.commands.experiment import experiment_status_dict
-from routelens.experiments import list_experiments
+from routelens.commands.experiment import experiment_list_rows, experiment_status_dict
 from routelens.experiments.analysis import confidence_sequence_path, paired_outcomes
 from routelens.experiments.model import Arm
 from routelens.experiments.storage import arm_attempts, get_experiment
@@ -22,19 +21,7 @@ def experiments_page(
     context: WebContext, path: Mapping[str, str], params: Params
 ) -> dict[str, Any]:
     """Every experiment, newest first."""
-    return {
-        "experiments": [
-            {
-                "name": record.name,
-                "status": str(record.status),
-                "created_at": record.created_at.isoformat(),
-                "control": record.control.describe(),
-                "treatment": record.treatment.describe(),
-                "decision": None if record.decision is None else str(record.decision),
-            }
-            for record in list_experiments(context.store)
-        ]
-    }
+    return {"experiments": experiment_list_rows(context.store)}
 
 
 def experiment_page(context: WebContext, path: Mapping[str, str], params: Params) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def test_run_api_is_show_json_plus_failures(client: TestClient, filled: FilledSt
 
 def test_run_prefix_and_latest_resolve(client: TestClient, filled: FilledStore) -> None:
     run_id = filled.anthropic_run
-    assert client.get(f"/api/runs/{run_id[:15]}").json()["run_id"] == run_id
+    assert client.get(f"/api/runs/{run_id[:-2]}").json()["run_id"] == run_id
     newest = client.get("/api/runs").json()["runs"][0]["run_id"]
     assert client.get("/api/runs/latest").json()["run_id"] == newest
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -151,6 +151,12 @@ class Watched:
         self.page.goto(url)
         self.settle()
 
+    def navigate(self, action: Callable[[], object]) -> None:
+        """Do something that loads another page (a click, a submitted form) and wait for it."""
+        with self.page.expect_navigation():
+            action()
+        self.settle()
+
     def settle(self) -> None:
         """Wait until every chart of the page has finished drawing."""
         self.page.wait_for_load_state("load")
@@ -250,14 +256,11 @@ def test_links_lead_from_a_run_to_a_case_a_skill_and_a_change(
 ) -> None:
     watched.open(server.url + f"runs/{filled.local_runs[1]}")
     page = watched.page
-    page.locator("table.failures a", has_text="C7").click()
-    watched.settle()
+    watched.navigate(lambda: page.locator("table.failures a", has_text="C7").click())
     assert page.url.endswith("/cases/C7")
-    page.locator("dl.facts a", has_text="triage-bug").click()
-    watched.settle()
+    watched.navigate(lambda: page.locator("dl.facts a", has_text="triage-bug").click())
     assert page.url.endswith("/skills/triage-bug")
-    page.locator("table.timeline a", has_text="#").first.click()
-    watched.settle()
+    watched.navigate(lambda: page.locator("table.timeline a", has_text="#").first.click())
     assert re.search(r"/changes/\d+$", page.url)
     assert "triage-bug" in page.inner_text("h1")
     assert watched.problems == []
@@ -270,23 +273,22 @@ def test_run_filters_and_search(
     page = watched.page
     rows = page.locator("table.failures tr.failure")
     assert rows.count() == 4
-    page.select_option("#failure-filters select[name=verdict]", "error")
-    watched.settle()
+    watched.navigate(lambda: page.select_option("#failure-filters select[name=verdict]", "error"))
     assert "verdict=error" in page.url
     assert rows.count() == 1
     assert XSS_CASE in rows.first.inner_text()
-    page.select_option("#failure-filters select[name=verdict]", "")
-    watched.settle()
+    watched.navigate(lambda: page.select_option("#failure-filters select[name=verdict]", ""))
     page.fill("#failure-filters input[name=q]", "PRODUCTION")
-    page.press("#failure-filters input[name=q]", "Enter")
-    watched.settle()
+    watched.navigate(lambda: page.press("#failure-filters input[name=q]", "Enter"))
     assert [row.inner_text().split()[0] for row in rows.all()] == [FLAKY_CASE]
     page.fill("#failure-filters input[name=q]", "")
-    page.select_option("#failure-filters select[name=category]", "disambiguation")
-    watched.settle()
+    watched.navigate(
+        lambda: page.select_option("#failure-filters select[name=category]", "disambiguation")
+    )
     assert [row.inner_text().split()[0] for row in rows.all()] == ["C5"]
-    page.select_option("#failure-filters select[name=skill]", "review-code")
-    watched.settle()
+    watched.navigate(
+        lambda: page.select_option("#failure-filters select[name=skill]", "review-code")
+    )
     assert rows.count() == 0
     assert watched.problems == []
 
@@ -312,8 +314,7 @@ def test_response_diff_viewer(server: RunningServer, watched: Watched) -> None:
         if value != right
     ]
     failing = [v for v in other if "fail" in page.inner_text(f"select[name=a] option[value='{v}']")]
-    page.select_option("form.diff-picker select[name=a]", failing[0])
-    watched.settle()
+    watched.navigate(lambda: page.select_option("form.diff-picker select[name=a]", failing[0]))
     assert f"a={failing[0]}" in page.url
     assert "same text" in page.inner_text("#response-diff")
     # clicking an attempt of the strip puts it on the right
@@ -322,8 +323,7 @@ def test_response_diff_viewer(server: RunningServer, watched: Watched) -> None:
         ".convertToPixel({seriesIndex: 0}, [0, 0.5])"
     )
     box = page.locator("#chart-strip").bounding_box()
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
-    watched.settle()
+    watched.navigate(lambda: page.mouse.click(box["x"] + point[0], box["y"] + point[1]))
     strip = page.evaluate("() => document.getElementById('chart-strip-data').textContent")
     first = json.loads(strip)["attempts"][0]["attempt_id"]
     assert f"b={first}" in page.url
@@ -334,11 +334,8 @@ def test_description_diff_viewer(server: RunningServer, watched: Watched) -> Non
     watched.open(server.url + "skills/deploy-app")
     page = watched.page
     diff = page.locator("#description-diff")
-    assert "production" in diff.locator(".diff-words ins").first.inner_text() or (
-        "production" in " ".join(diff.locator(".diff-words ins").all_inner_texts())
-    )
-    page.select_option("#description-diff select[name=from]", "0")
-    watched.settle()
+    assert "production" in " ".join(diff.locator(".diff-words ins").all_inner_texts())
+    watched.navigate(lambda: page.select_option("#description-diff select[name=from]", "0"))
     assert "from=0" in page.url
     inserted = " ".join(page.locator("#description-diff .diff-words ins").all_inner_texts())
     assert "Run the pipeline." in inserted  # against nothing, every line is new

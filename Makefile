@@ -43,6 +43,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/overhead.py
 	PYTHONPATH=. $(BIN)/python bench/analytics.py
 	PYTHONPATH=. $(BIN)/python bench/exporter.py
+	PYTHONPATH=. $(BIN)/python bench/web.py
 	PYTHONPATH=. $(BIN)/python bench/optimize.py
 	$(if $(ROUTELENS_TEST_CLAUDE_EXECUTABLE),PYTHONPATH=. $(BIN)/python bench/claude_code.py,@echo "bench/claude_code.py skipped: set ROUTELENS_TEST_CLAUDE_EXECUTABLE")
 

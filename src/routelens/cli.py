@@ -147,6 +147,12 @@ COMMANDS = (
         "completion",
     ),
     LazyCommand(
+        "serve",
+        "routelens.commands.serve",
+        "Serve the web dashboard: overview, runs, cases, skills, changes, flaky cases and more.",
+        "serve_command",
+    ),
+    LazyCommand(
         "publish",
         "routelens.commands.publish",
         "Generate monitoring files from the config: rules, alert routes, dashboards.",

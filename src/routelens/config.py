@@ -106,6 +106,25 @@ class VerdictSettings(BaseModel):
     workflow: Literal["any-step", "first-step"] = "any-step"
 
 
+class PublishSettings(BaseModel):
+    """`[publish]`: how the generated monitoring files point back at routelens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # where `routelens serve` answers, as Grafana users reach it: dashboard tables and stat
+    # panels link to its pages (a flaky case to /cases/<id>); unset, no links are made
+    serve_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
+class ServeSettings(BaseModel):
+    """`[serve]`: the web dashboard (`routelens serve`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # the Grafana that shows the generated dashboards: each page links to its dashboard
+    grafana_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
 class RoutelensConfig(BaseModel):
     """Every setting a run can take from a file. Defaults are the plan's answers (Q1 to Q3)."""
 
@@ -139,6 +158,9 @@ class RoutelensConfig(BaseModel):
     # `[cases]` as a table (`path`, `strict`) instead of `cases = "FILE"`; see _cases_table
     case_settings: CaseSettings = Field(default_factory=CaseSettings)
     verdicts: VerdictSettings = Field(default_factory=VerdictSettings)
+
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from routelens.experiments.analysis import Recommendation, compare_arms, paired_outcomes
+import pytest
+
+from routelens.experiments.analysis import (
+    ALPHA,
+    Recommendation,
+    compare_arms,
+    confidence_sequence_path,
+    paired_outcomes,
+)
+from routelens.experiments.sequential import confidence_sequence
 from routelens.store.records import Verdict
 from tests.factories import STARTED, make_attempt
 
@@ -55,3 +65,17 @@ def test_a_clear_regression_is_treatment_worse() -> None:
     assert comparison.recommendation is Recommendation.TREATMENT_WORSE
     assert comparison.control_only == 40
     assert comparison.mcnemar_p_value < 1e-6
+
+
+def test_the_sequence_path_is_each_looks_confidence_sequence() -> None:
+    rng = random.Random(9)
+    outcomes = [(rng.random() < 0.6, rng.random() < 0.75) for _ in range(137)]
+    path = confidence_sequence_path(outcomes, planned_pairs=150, points=20)
+    assert [look.pairs for look in path][-1] == 137
+    assert len(path) == 20
+    differences = [float(t) - float(c) for c, t in outcomes]
+    for look in path:
+        expected = confidence_sequence(differences[: look.pairs], ALPHA, 150)
+        assert look.estimate == pytest.approx(expected.estimate)
+        assert (look.low, look.high) == (pytest.approx(expected.low), pytest.approx(expected.high))
+    assert confidence_sequence_path([], planned_pairs=10) == []

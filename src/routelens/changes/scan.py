@@ -124,3 +124,16 @@ def lineage_paths(root: Path, skill: str, events: Sequence[ChangeEvent] = ()) ->
         for lineage in resolve_lineages(build_lineages(history), skill)
         for path in lineage.paths
     )
+
+
+def skill_text_at(repository: Path, commit: str, path: str) -> str | None:
+    """The SKILL.md at `path` as `commit` has it; None when the repository or the file is
+    not there (a deleted skill, a repository moved since it was scanned)."""
+    if not repository.is_dir() or not commit or commit.startswith("-"):
+        return None
+    name = f"{commit}:{path}"
+    try:
+        blob = read_blobs(repository, [name]).get(name)
+    except InputError:
+        return None
+    return None if blob is None else decode_skill_blob(blob)

@@ -145,7 +145,8 @@ def run(
         raise typer.Exit(EXIT_SIGNAL_BASE + int(outcome.interrupted_by or signal.SIGINT))
 
 
-def _status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:
+def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:
+    """The object `experiment status --json` prints (the web experiment page shows it too)."""
     view: dict[str, Any] = {
         "name": record.name,
         "status": str(record.status),
@@ -213,7 +214,7 @@ def status(
 ) -> None:
     """Per-arm accuracy, the difference with its always-valid interval, and a recommendation."""
     with _open(store, load_config(config_path)) as opened:
-        view = _status_dict(require_experiment(opened, name), opened)
+        view = experiment_status_dict(require_experiment(opened, name), opened)
     if as_json:
         typer.echo(json.dumps(view, sort_keys=True))
     else:
@@ -236,11 +237,26 @@ def conclude(
     """Store the final comparison and the decision; the experiment becomes read-only."""
     with _open(store, load_config(config_path), access="write") as opened:
         record = conclude_experiment(opened, name, decision, reason)
-        view = _status_dict(record, opened)
+        view = experiment_status_dict(record, opened)
     if as_json:
         typer.echo(json.dumps(view, sort_keys=True))
     else:
         _print_status(view)
+
+
+def experiment_list_rows(store: Store) -> list[dict[str, Any]]:
+    """Every experiment, newest first, as `experiment list --json` (and the web) show them."""
+    return [
+        {
+            "name": r.name,
+            "status": str(r.status),
+            "created_at": r.created_at.isoformat(),
+            "control": r.control.describe(),
+            "treatment": r.treatment.describe(),
+            "decision": None if r.decision is None else str(r.decision),
+        }
+        for r in list_experiments(store)
+    ]
 
 
 @experiment_app.command("list")
@@ -250,18 +266,7 @@ def list_command(
 ) -> None:
     """Every experiment, newest first."""
     with _open(store, load_config(config_path)) as opened:
-        records = list_experiments(opened)
-    rows = [
-        {
-            "name": r.name,
-            "status": str(r.status),
-            "created_at": r.created_at.isoformat(),
-            "control": r.control.describe(),
-            "treatment": r.treatment.describe(),
-            "decision": None if r.decision is None else str(r.decision),
-        }
-        for r in records
-    ]
+        rows = experiment_list_rows(opened)
     if as_json:
         typer.echo(json.dumps({"experiments": rows}, sort_keys=True))
         return

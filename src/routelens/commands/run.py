@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -36,11 +36,6 @@ class FinishedRun:
     outcome: RunOutcome
     attempts: list[AttemptRecord]
     case_rows: list[RunCaseRecord]
-
-    @property
-    def case_definitions(self) -> dict[str, dict[str, Any]]:
-        """Each case's stored definition, by id."""
-        return {row.case_id: row.definition for row in self.case_rows}
 
 
 EXIT_GATE_FAILED = 1
@@ -321,26 +316,22 @@ def _report(
     import json
     import signal
 
-    from routelens.analytics.failures import failed_cases
-    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import stdout_console
     from routelens.report.console import render_run_summary
-    from routelens.report.run_json import run_report_dict
+    from routelens.report.run_json import build_run_report
     from routelens.runner.gate import evaluate_gate
     from routelens.store.records import RunStatus
 
-    outcome, attempts = finished.outcome, finished.attempts
-    summary = summarize_run(outcome.run, attempts, finished.case_rows)
+    outcome = finished.outcome
+    report = build_run_report(outcome.run, finished.attempts, finished.case_rows)
+    summary = report.summary
     gate = evaluate_gate(
         summary,
         min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,
         max_error_rate=max_error_rate if max_error_rate is not None else config.max_error_rate,
     )
-    failures = failed_cases(attempts, finished.case_definitions)
     if as_json:
-        report = run_report_dict(outcome.run, summary, slo=config.slo, gate=gate)
-        report["failures"] = [case.as_dict() for case in failures]
-        typer.echo(json.dumps(report))
+        typer.echo(json.dumps(report.as_dict(slo=config.slo, gate=gate)))
     else:
         console = stdout_console()
         render_run_summary(
@@ -349,7 +340,7 @@ def _report(
             summary,
             slo=config.slo,
             max_error_rate=gate.max_error_rate,
-            failures=() if quiet else failures,
+            failures=() if quiet else report.failures,
         )
         for reason in gate.reasons:
             console.print(f"[red]Gate failed:[/] {reason}")

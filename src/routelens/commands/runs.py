@@ -41,13 +41,13 @@ def runs(
         return
     import json
 
-    from routelens.analytics.summary import summarize_attempts
     from routelens.commands.common import open_configured_store, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_runs_table
     from routelens.report.run_json import run_report_dict
     from routelens.store.records import RunStatus
     from routelens.store.run_lookup import RunQuery, list_runs
+    from routelens.store.run_summary import run_summaries
 
     if status is not None and status not in {s.value for s in RunStatus}:
         raise typer.BadParameter(f"{status!r} is not one of: {STATUSES}", param_hint="--status")
@@ -55,7 +55,7 @@ def runs(
     query = RunQuery(labels=parse_labels(label or []), status=status, router=router, limit=limit)
     with open_configured_store(store, config) as opened:
         records = list_runs(opened, query)
-        summaries = {r.run_id: summarize_attempts(opened.attempts(r.run_id)) for r in records}
+        summaries = run_summaries(opened.engine, [r.run_id for r in records])
     if as_json:
         rows = [run_report_dict(r, summaries[r.run_id], slo=config.slo) for r in records]
         typer.echo(json.dumps({"runs": rows}))

@@ -23,13 +23,11 @@ def show(
     """Print the summary of one stored run."""
     import json
 
-    from routelens.analytics.failures import failed_cases
-    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import open_configured_store, output_file, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_run_summary
     from routelens.report.junit import write_junit_xml
-    from routelens.report.run_json import run_report_dict
+    from routelens.report.run_json import build_run_report
     from routelens.store.run_lookup import find_run
 
     config = load_config(config_path)
@@ -40,18 +38,15 @@ def show(
         case_rows = opened.run_cases(record.run_id)
     if junit is not None:
         write_junit_xml(junit, record, attempts, case_rows)
-    summary = summarize_run(record, attempts, case_rows)
-    failures = failed_cases(attempts, {row.case_id: row.definition for row in case_rows})
+    report = build_run_report(record, attempts, case_rows)
     if as_json:
-        report = run_report_dict(record, summary, slo=config.slo)
-        report["failures"] = [case.as_dict() for case in failures]
-        typer.echo(json.dumps(report))
+        typer.echo(json.dumps(report.as_dict(slo=config.slo)))
     else:
         render_run_summary(
             stdout_console(),
             record,
-            summary,
+            report.summary,
             slo=config.slo,
             max_error_rate=config.max_error_rate,
-            failures=() if quiet else failures,
+            failures=() if quiet else report.failures,
         )

@@ -6,24 +6,43 @@ counts only when both sides were decided (pass or fail), as errors are not failu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from routelens.analytics.stats import PairedTable, mcnemar_exact, paired_difference_interval
 from routelens.experiments.sequential import (
+    DIFFERENCE_HIGH,
+    DIFFERENCE_LOW,
     METHOD,
     ConfidenceSequenceInterval,
     confidence_sequence,
+    normal_mixture_radius,
+    optimal_rho,
 )
-from routelens.store.records import AttemptRecord, Verdict
+from routelens.store.records import Verdict
 
 ALPHA = 0.05
 """Error rate of the confidence sequence, fixed in advance (choosing it after looking breaks
 the guarantee)."""
 
 FIXED_SAMPLE_NOTE = "valid only once, at the planned end (every case x repeat on both arms)"
+
+
+class ArmAttempt(Protocol):
+    """What the comparison reads of an attempt (an `AttemptRecord` has it)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def repeat_index(self) -> int: ...
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def finished_at(self) -> datetime: ...
 
 
 class Recommendation(StrEnum):
@@ -100,7 +119,7 @@ class ExperimentComparison:
         }
 
 
-def arm_result(attempts: Sequence[AttemptRecord]) -> ArmResult:
+def arm_result(attempts: Sequence[ArmAttempt]) -> ArmResult:
     """Counts and accuracy of one arm's attempts."""
     passed = sum(a.verdict is Verdict.PASS for a in attempts)
     failed = sum(a.verdict is Verdict.FAIL for a in attempts)
@@ -115,7 +134,7 @@ def arm_result(attempts: Sequence[AttemptRecord]) -> ArmResult:
 
 
 def paired_outcomes(
-    control: Sequence[AttemptRecord], treatment: Sequence[AttemptRecord]
+    control: Sequence[ArmAttempt], treatment: Sequence[ArmAttempt]
 ) -> list[tuple[bool, bool]]:
     """(control passed, treatment passed) per (case, repeat) decided on both arms.
 
@@ -135,8 +154,8 @@ def paired_outcomes(
 
 
 def compare_arms(
-    control: Sequence[AttemptRecord],
-    treatment: Sequence[AttemptRecord],
+    control: Sequence[ArmAttempt],
+    treatment: Sequence[ArmAttempt],
     planned_pairs: int,
     alpha: float = ALPHA,
 ) -> ExperimentComparison:
@@ -184,3 +203,31 @@ def _recommend(sequence: ConfidenceSequenceInterval, complete: bool) -> tuple[Re
     else:
         reason = f"the {level} confidence sequence {shown} still holds 0; keep running"
     return Recommendation.NO_DIFFERENCE_YET, reason
+
+
+def confidence_sequence_path(
+    outcomes: Sequence[tuple[bool, bool]],
+    planned_pairs: int,
+    alpha: float = ALPHA,
+    points: int = 200,
+) -> list[ConfidenceSequenceInterval]:
+    """The confidence sequence as each look would have seen it, at up to `points` looks
+    spread evenly over the pairs (the last look included): what the status chart draws.
+
+    Each look equals `confidence_sequence(differences[:t], alpha, planned_pairs)`.
+    """
+    differences = [float(t) - float(c) for c, t in outcomes]
+    if not differences:
+        return []
+    rho = optimal_rho(planned_pairs, alpha)
+    totals = list(itertools.accumulate(differences))
+    count = len(differences)
+    looks = sorted({max(1, round(count * step / points)) for step in range(1, points + 1)})
+    path = []
+    for pairs in looks:
+        estimate = totals[pairs - 1] / pairs
+        radius = normal_mixture_radius(pairs, alpha, rho)
+        low = max(DIFFERENCE_LOW, estimate - radius)
+        high = min(DIFFERENCE_HIGH, estimate + radius)
+        path.append(ConfidenceSequenceInterval(estimate, low, high, pairs, alpha, rho))
+    return path

@@ -28,7 +28,12 @@ from routelens.experiments.model import (
     ExperimentRecord,
     ExperimentStatus,
 )
-from routelens.experiments.storage import insert_experiment, require_experiment, save_experiment
+from routelens.experiments.storage import (
+    arm_attempts,
+    insert_experiment,
+    require_experiment,
+    save_experiment,
+)
 from routelens.store.sqlstore import Store
 from routelens.suite.cases import load_case_suite
 
@@ -107,8 +112,8 @@ def experiment_comparison(store: Store, record: ExperimentRecord) -> ExperimentC
         )
     planned = len(store.run_cases(record.control_run_id)) * record.repeat
     return compare_arms(
-        store.attempts(record.control_run_id),
-        store.attempts(record.treatment_run_id),
+        arm_attempts(store, record.control_run_id),
+        arm_attempts(store, record.treatment_run_id),
         planned_pairs=planned,
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,32 @@ from routelens.experiments.model import (
     ExperimentStatus,
 )
 from routelens.store import schema
+from routelens.store.records import Verdict
 from routelens.store.sqlstore import Store
+
+
+class ArmAttemptRow(NamedTuple):
+    """The fields of an arm's attempt that the comparison reads."""
+
+    case_id: str
+    repeat_index: int
+    verdict: Verdict
+    finished_at: datetime
+
+
+def arm_attempts(store: Store, run_id: str) -> list[ArmAttemptRow]:
+    """An arm's attempts as the comparison reads them: four columns, not whole records."""
+    attempts = schema.attempts.c
+    query = (
+        select(attempts.case_id, attempts.repeat_index, attempts.verdict, attempts.finished_at)
+        .where(attempts.run_id == run_id)
+        .order_by(attempts.sequence_number, attempts.case_id, attempts.repeat_index)
+    )
+    with store.engine.connect() as connection:
+        return [
+            ArmAttemptRow(row[0], int(row[1]), Verdict(row[2]), row[3])
+            for row in connection.execute(query)
+        ]
 
 
 def experiment_to_row(record: ExperimentRecord) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from routelens.analytics import api_health
+
 MetricKind = Literal["gauge", "counter", "gaugehistogram", "info"]
 
 
@@ -79,16 +81,19 @@ OUTCOME_FAIL: Final = "fail"
 OUTCOME_ERROR: Final = "error"
 OUTCOMES: Final = (OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_ERROR)
 
-ERROR_KIND_RATE_LIMITED: Final = "rate_limited"  # HTTP 429 (and Anthropic's 529 overloaded)
-ERROR_KIND_SERVER_ERROR: Final = "server_error"  # other 5xx
-ERROR_KIND_TIMEOUT: Final = "timeout"
-ERROR_KIND_OTHER: Final = "other"
-ERROR_KINDS: Final = (
-    ERROR_KIND_RATE_LIMITED,
-    ERROR_KIND_SERVER_ERROR,
-    ERROR_KIND_TIMEOUT,
-    ERROR_KIND_OTHER,
-)
+# the `error_kind` label values: how routelens.analytics.api_health names a retry
+ERROR_KIND_RATE_LIMITED: Final = api_health.ERROR_KIND_RATE_LIMITED
+ERROR_KIND_SERVER_ERROR: Final = api_health.ERROR_KIND_SERVER_ERROR
+ERROR_KIND_TIMEOUT: Final = api_health.ERROR_KIND_TIMEOUT
+ERROR_KIND_OTHER: Final = api_health.ERROR_KIND_OTHER
+ERROR_KINDS: Final = api_health.ERROR_KINDS
+
+# Grafana dashboard uids (the plan's): links and bookmarks use them, so they never change
+DASHBOARD_EXECUTIVE: Final = "routing-executive"
+DASHBOARD_QA: Final = "routing-qa-engineer"
+DASHBOARD_SKILLS: Final = "routing-skills-ab"
+DASHBOARD_SRE: Final = "routing-sre-ops"
+DASHBOARD_EXPERIMENTS: Final = "routing-experiments"
 
 TOKEN_TYPES: Final = ("input", "output", "cache_read", "cache_write")
 CASE_CLASSES: Final = ("stable-pass", "broken", "flaky", "insufficient-data")

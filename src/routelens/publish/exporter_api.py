@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client.utils import floatToGoString
-from sqlalchemy import JSON, ColumnElement, case, column, func, select, true
-from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy import ColumnElement, case, func, select, true
 
+from routelens.analytics.api_health import retry_error_kind
 from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import (
     Families,
@@ -29,35 +29,16 @@ from routelens.publish.exporter_support import (
     started_within,
 )
 from routelens.store import schema
+from routelens.store.api_reads import retry_events
 from routelens.store.sql_functions import sum_if
 
-RATE_LIMITED_STATUSES = frozenset({429, 529})
-"""Too many requests, and Anthropic's "overloaded"."""
 _TOTAL = "total"
-
-
-def retry_error_kind(http_status: int | None, error_type: str | None) -> str:
-    """rate_limited (429, 529), server_error (other 5xx), timeout, else other."""
-    if http_status in RATE_LIMITED_STATUSES:
-        return c.ERROR_KIND_RATE_LIMITED
-    if http_status is not None and 500 <= http_status <= 599:
-        return c.ERROR_KIND_SERVER_ERROR
-    if error_type is not None and "timeout" in error_type.lower():
-        return c.ERROR_KIND_TIMEOUT
-    return c.ERROR_KIND_OTHER
-
-
-def _retry_events(context: ScrapeContext) -> TableValuedAlias:
-    expand = func.json_array_elements if context.dialect == "postgresql" else func.json_each
-    return expand(schema.attempts.c.retry_log).table_valued(
-        column("value", JSON), joins_implicitly=True
-    )
 
 
 def read_retries(context: ScrapeContext) -> dict[tuple[str, str, str], dict[str, float]]:
     """(router, model, error kind) → retries in total, in the 1d and in the 7d window."""
     attempts, runs = schema.attempts.c, schema.runs.c
-    events = _retry_events(context).alias("retry_event")
+    events = retry_events(context.dialect).alias("retry_event")
     joined = schema.attempts.join(schema.runs, attempts.run_id == runs.run_id).join(events, true())
     # Extracted in a subquery so PostgreSQL's GROUP BY matches (bound JSON paths differ).
     inner = (

@@ -51,7 +51,7 @@ def release_verdicts(
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return [
-        GroupCounts(str(row[0]), _as_utc(row[1]), _counts(*row[2:]))
+        GroupCounts(str(row[0]), as_utc(row[1]), _counts(*row[2:]))
         for row in rows
         if row[1] is not None
     ]
@@ -70,8 +70,10 @@ def expected_skill_verdicts(
     return [(row[0], _counts(*row[1:])) for row in rows]
 
 
-def _as_utc(value: datetime | str) -> datetime:
-    # MIN() over SQLite's text loses the column type, so the driver hands back text.
+def as_utc(value: datetime | str) -> datetime:
+    """A timestamp from an aggregate, aware and in UTC.
+
+    MIN() over SQLite's text loses the column type, so the driver hands back text."""
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 
 from routelens.errors import InputError
 from routelens.store import schema
@@ -61,12 +62,11 @@ class RunQuery:
     router: str | None = None
     limit: int | None = None
     started_before: datetime | None = None
+    offset: int = 0
 
 
-def list_runs(store: Store, query: RunQuery) -> list[RunRecord]:
-    """Runs matching `query`, newest first."""
+def _matching(statement: Select[Any], query: RunQuery) -> Select[Any]:
     table = schema.runs
-    statement = select(table).order_by(table.c.started_at.desc(), table.c.run_id.desc())
     for key, value in (query.labels or {}).items():
         statement = statement.where(table.c.labels[key].as_string() == value)
     if query.status is not None:
@@ -75,9 +75,26 @@ def list_runs(store: Store, query: RunQuery) -> list[RunRecord]:
         statement = statement.where(table.c.router == query.router)
     if query.started_before is not None:
         statement = statement.where(table.c.started_at < query.started_before)
+    return statement
+
+
+def list_runs(store: Store, query: RunQuery) -> list[RunRecord]:
+    """Runs matching `query`, newest first (skipping `offset` of them)."""
+    table = schema.runs
+    statement = _matching(select(table), query).order_by(
+        table.c.started_at.desc(), table.c.run_id.desc()
+    )
+    statement = statement.limit(query.limit).offset(query.offset or None)
     with store.engine.connect() as connection:
-        rows = connection.execute(statement.limit(query.limit)).mappings().all()
+        rows = connection.execute(statement).mappings().all()
     return [schema.run_from_row(row) for row in rows]
+
+
+def count_runs(store: Store, query: RunQuery) -> int:
+    """How many runs match `query` (ignoring its limit and offset)."""
+    statement = _matching(select(func.count()).select_from(schema.runs), query)
+    with store.engine.connect() as connection:
+        return int(connection.execute(statement).scalar_one())
 
 
 @dataclass(frozen=True)

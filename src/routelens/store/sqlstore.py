@@ -406,7 +406,9 @@ def _create_read_only_sqlite_engine(database: str) -> Engine:
         connection.execute("PRAGMA query_only = ON")
         return connection
 
-    return create_engine("sqlite://", creator=connect)
+    # The URL names the file (for messages and for readers that open a second connection);
+    # the connections themselves come from `connect`.
+    return create_engine(URL.create("sqlite", database=str(path)), creator=connect)
 
 
 def _configure_sqlite_connection(

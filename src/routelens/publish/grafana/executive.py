@@ -14,7 +14,7 @@ from routelens.publish.grafana.queries import (
     PROMETHEUS_ALERTS,
 )
 
-UID: Final = "routing-executive"
+UID: Final = c.DASHBOARD_EXECUTIVE
 TITLE: Final = "Routing — Executive Summary"
 DAYS_PER_MONTH: Final = 30
 # A week-over-week change smaller than this reads as flat (one percentage point).

@@ -10,7 +10,7 @@ from routelens.config import RoutelensConfig
 from routelens.publish import catalogue as c
 from routelens.publish.grafana import panels as p
 
-UID: Final = "routing-experiments"
+UID: Final = c.DASHBOARD_EXPERIMENTS
 TITLE: Final = "Routing — Experiments"
 EXPERIMENT_VARIABLE: Final = "experiment"
 # experiments.analysis.ALPHA (a test keeps them equal); not imported, so that building

@@ -11,7 +11,7 @@ from routelens.config import RoutelensConfig
 from routelens.publish import catalogue as c
 from routelens.publish.grafana import panels as p
 
-UID: Final = "routing-qa-engineer"
+UID: Final = c.DASHBOARD_QA
 TITLE: Final = "Routing — QA Engineer"
 CATEGORY_VARIABLE: Final = "category"
 TOP_CASES: Final = 10

@@ -21,7 +21,7 @@ from routelens.config import RoutelensConfig
 from routelens.publish import catalogue as c
 from routelens.publish.grafana import panels as p
 
-UID: Final = "routing-skills-ab"
+UID: Final = c.DASHBOARD_SKILLS
 TITLE: Final = "Routing — Skills Engineer (A/B)"
 SKILL_VARIABLE: Final = "skill"
 CHANGE_ANNOTATION: Final = "SKILL.md changes"

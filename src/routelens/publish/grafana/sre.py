@@ -10,7 +10,7 @@ from routelens.publish.grafana import panels as p
 from routelens.publish.grafana import queries as q
 from routelens.telemetry import names
 
-UID: Final = "routing-sre-ops"
+UID: Final = c.DASHBOARD_SRE
 TITLE: Final = "Routing — SRE Operations"
 MODEL_VARIABLE: Final = "model"
 SECONDS_PER_HOUR: Final = 3600

@@ -9,6 +9,7 @@ from typing import Final
 
 from routelens.config import RoutelensConfig
 from routelens.publish.grafana import executive, experiments, qa, skills, sre
+from routelens.publish.grafana.links import add_serve_links
 from routelens.publish.grafana.panels import Document
 from routelens.publish.grafana.provisioning import (
     DEFAULT_DASHBOARDS_PATH,
@@ -35,8 +36,13 @@ PROVIDER_FILE: Final = Path("provisioning", "dashboards", "routelens.yaml")
 
 
 def build_dashboards(config: RoutelensConfig) -> dict[str, Document]:
-    """Every dashboard as Grafana JSON data, by uid."""
-    return {uid: build(config) for uid, build in DASHBOARDS.items()}
+    """Every dashboard as Grafana JSON data, by uid; with `[publish] serve_url`, their
+    stats and tables link to the matching `routelens serve` pages."""
+    documents = {uid: build(config) for uid, build in DASHBOARDS.items()}
+    serve_url = config.publish.serve_url
+    if serve_url is not None:
+        documents = {uid: add_serve_links(doc, uid, serve_url) for uid, doc in documents.items()}
+    return documents
 
 
 def dashboard_json(document: Document) -> str:

@@ -292,13 +292,15 @@ def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> P
 def prepare_resumed_run(
     store: Store, config: RoutelensConfig, run_id: str, flags: RunFlags
 ) -> PreparedRun:
-    """Reload a run; `--router-option` and `--max-cost` given now apply to the rest of it.
-    With `--executor` the rest goes to queue workers, and no router is built here."""
+    """Reload a run; `--router-option`, `--max-cost` and `--concurrency` given now apply to
+    the rest of it. With `--executor` the rest goes to queue workers: no router is built."""
     flags.distribution.check(max_cost_usd=flags.max_cost_usd, resuming=True)
     resumable = load_resumable_run(store, run_id, flags.skills)
     settings = resumable.settings
     if flags.max_cost_usd is not None:
         settings = replace(settings, max_cost_usd=flags.max_cost_usd)
+    if flags.concurrency is not None:
+        settings = replace(settings, concurrency=flags.concurrency)
     options = {
         **config.options_for(settings.router),
         **settings.router_options,

@@ -102,14 +102,21 @@ def test_a_shard_that_tests_something_else_cannot_join(
 ) -> None:
     settings = RunSettings(router="local", repeat=2)
     with open_store(shared_store_url) as store:
-        _join(store, small_skills, small_suite, _sharded_plan(small_skills, small_suite, settings, 3))
+        _join(
+            store, small_skills, small_suite, _sharded_plan(small_skills, small_suite, settings, 3)
+        )
         other_repeat = _sharded_plan(
             small_skills, small_suite, RunSettings(router="local", repeat=3), 3
         )
         with pytest.raises(InputError, match="repeat is 3 here, 2 in the run"):
             _join(store, small_skills, small_suite, other_repeat)
         with pytest.raises(InputError, match="started with 3 shards, not 4"):
-            _join(store, small_skills, small_suite, _sharded_plan(small_skills, small_suite, settings, 4))
+            _join(
+                store,
+                small_skills,
+                small_suite,
+                _sharded_plan(small_skills, small_suite, settings, 4),
+            )
         create_run(store, small_skills, small_suite, settings, run_id="plain")
         plain = _sharded_plan(small_skills, small_suite, settings, 3, run_id="plain")
         with pytest.raises(InputError, match="started with no shards"):

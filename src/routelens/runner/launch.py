@@ -48,19 +48,18 @@ class Distribution:
             raise InputError("--shard", "needs --run-id: every shard names the run it joins")
         if self.shard is not None and (self.executor is not None or resuming):
             other = "--executor" if self.executor is not None else "--resume"
-            raise InputError("--shard", f"cannot be combined with {other}", field="shard")
+            raise InputError("--shard", f"cannot be combined with {other}")
         if self.run_id is not None:
             check_run_id(self.run_id)
             if resuming:
                 raise InputError("--run-id", "names a new run; --resume already names one")
         if self.max_wait_s is not None and self.executor is None:
-            raise InputError("--max-wait", "only applies with --executor", field="max_wait")
+            raise InputError("--max-wait", "only applies with --executor")
         if max_cost_usd is not None and (self.shard is not None or self.executor is not None):
             raise InputError(
                 "--max-cost",
                 "the budget is enforced by one process; shards and queue workers each see "
                 "only part of the run, so run without --shard/--executor to use it",
-                field="max_cost",
             )
         if self.executor is not None:
             from routelens.runner.queue_broker import check_executor
@@ -279,7 +278,6 @@ def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
             raise InputError(
                 "--run-id",
                 f"run {wanted.run_id} already exists; continue it with --resume {wanted.run_id}",
-                field="run_id",
             ) from None
     return PreparedRun(run, plan.skills, plan.suite.cases, plan.settings, plan.router, wanted)
 

@@ -60,12 +60,10 @@ def check_executor(url: str) -> None:
     scheme = urlsplit(url).scheme
     if scheme not in EXECUTOR_SCHEMES:
         raise InputError(
-            "--executor",
-            f"{redact_url(url)!r} is not a redis:// URL (redis://HOST[:PORT][/DB])",
-            field="executor",
+            "--executor", f"{redact_url(url)!r} is not a redis:// URL (redis://HOST[:PORT][/DB])"
         )
     if dramatiq is None:
-        raise InputError("--executor", QUEUE_EXTRA_HINT, field="executor")
+        raise InputError("--executor", QUEUE_EXTRA_HINT)
     client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S)
     try:
         client.ping()
@@ -110,7 +108,7 @@ def connect(
 ) -> RedisBroker:
     """A Redis broker for the routelens queue (a worker passes its extra middleware)."""
     if dramatiq is None:
-        raise InputError("--executor", QUEUE_EXTRA_HINT, field="executor")
+        raise InputError("--executor", QUEUE_EXTRA_HINT)
     broker = RedisBroker(  # type: ignore[no-untyped-call]  # Dramatiq leaves it unannotated
         url=url,
         namespace=KEY_NAMESPACE,

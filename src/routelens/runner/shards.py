@@ -56,10 +56,10 @@ class ShardSpec:
         """`"2/3"` → ShardSpec(2, 3); anything else is an InputError naming `--shard`."""
         match = _SHARD_PATTERN.match(text)
         if match is None:
-            raise InputError("--shard", f"{text!r} is not I/N (for example 2/3)", field="shard")
+            raise InputError("--shard", f"{text!r} is not I/N (for example 2/3)")
         index, count = int(match.group(1)), int(match.group(2))
         if count < 1 or not 1 <= index <= count:
-            raise InputError("--shard", f"{text!r}: I must be between 1 and N", field="shard")
+            raise InputError("--shard", f"{text!r}: I must be between 1 and N")
         return cls(index, count)
 
     def __str__(self) -> str:
@@ -72,7 +72,6 @@ def check_run_id(run_id: str) -> str:
         raise InputError(
             "--run-id",
             f"{run_id!r}: use letters, digits and . _ : - (at most 128, a letter or digit first)",
-            field="run_id",
         )
     return run_id
 
@@ -122,9 +121,7 @@ def create_or_join(
     if record.get("count") != plan.shard.count:
         shown = f"{record['count']} shards" if "count" in record else "no shards"
         raise InputError(
-            "--shard",
-            f"run {plan.run_id} was started with {shown}, not {plan.shard.count}",
-            field="shard",
+            "--shard", f"run {plan.run_id} was started with {shown}, not {plan.shard.count}"
         )
     check_same_run(stored, plan)
     return stored
@@ -146,7 +143,6 @@ def check_same_run(stored: RunRecord, plan: ShardedRunPlan) -> None:
                 "--run-id",
                 f"this shard does not match run {stored.run_id}: {name} is {ours!r} here, "
                 f"{theirs!r} in the run (every shard must run the same suite and settings)",
-                field="run_id",
             )
 
 

@@ -46,22 +46,17 @@ class RedisServer:
         """Start the server and wait until it answers PING."""
         assert REDIS_SERVER_BINARY is not None
         self._workdir.mkdir(parents=True, exist_ok=True)
+        options = {
+            "port": str(self._port),
+            "bind": "127.0.0.1",
+            "dir": str(self._workdir),
+            "save": "",
+            "appendonly": "no",
+            "logfile": str(self._workdir / "redis.log"),
+        }
+        arguments = [word for name, value in options.items() for word in (f"--{name}", value)]
         self._process = subprocess.Popen(
-            [
-                REDIS_SERVER_BINARY,
-                "--port",
-                str(self._port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self._workdir),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(self._workdir / "redis.log"),
-            ],  # fmt: skip
+            [REDIS_SERVER_BINARY, *arguments],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -173,7 +173,8 @@ def test_shards_in_separate_stores_merge_by_export_and_import(
     assert code == code_ref
     with open_store(merged, access="read") as store:
         run = store.get_run("matrix-9")
-        assert run is not None and run.status is RunStatus.COMPLETED
+        assert run is not None
+        assert run.status is RunStatus.COMPLETED
 
 
 @pytest.mark.parametrize(

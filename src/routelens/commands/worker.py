@@ -53,8 +53,9 @@ def worker(
     config = load_config(config_path)
     options = parse_router_options(router_option or [])
     check_executor(executor)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("dramatiq").setLevel(logging.WARNING)
+    # one line per attempt from us; only warnings from the libraries (HTTP, the queue)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("routelens").setLevel(logging.INFO)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -120,7 +120,10 @@ class QueueWatcher:
             self.sleep(POLL_INTERVAL_S)
 
 
-def _mark_submission(store: Store, run_id: str, submission: str, executor: str) -> None:
+def mark_submission(store: Store, run_id: str, submission: str, executor: str) -> None:
+    """Make `submission` the run's current one and the run `running`: workers take only
+    this submission's orders from now on."""
+
     def change(settings: dict[str, Any], status: RunStatus) -> tuple[SettingsChange, None]:
         record = {"submission": submission, "executor": strip_url_credentials(executor)}
         return SettingsChange({**settings, QUEUE_SETTING: record}, RunStatus.RUNNING), None
@@ -169,7 +172,7 @@ def execute_queued_run(
                 publish_skill_files(broker, run.skills_hash, skill_files(prepared.skills))
             except redis.RedisError as error:
                 raise unreachable(executor, error) from None
-            _mark_submission(store, run.run_id, submission, executor)
+            mark_submission(store, run.run_id, submission, executor)
             enqueue(broker, orders, executor)
             finished = watcher.wait(prepared.distribution.max_wait_s)
         status = RunStatus.COMPLETED if finished else RunStatus.INTERRUPTED

@@ -37,17 +37,9 @@ def workers(
     count: int, redis_url: str, store_url: str, tmp_path: Path, *extra: str, **env: str
 ) -> Iterator[list[subprocess.Popen[str]]]:
     """`count` worker processes, stopped with SIGINT (then SIGKILL) when the block ends."""
+    arguments = ("worker", redis_url, "--store", store_url, *extra)
     started = [
-        start_routelens(
-            "worker",
-            redis_url,
-            "--store",
-            store_url,
-            *extra,
-            cwd=tmp_path,
-            log=tmp_path / f"worker-{index}.log",
-            **env,
-        )  # fmt: skip
+        start_routelens(*arguments, cwd=tmp_path, log=tmp_path / f"worker-{index}.log", **env)
         for index in range(count)
     ]
     try:

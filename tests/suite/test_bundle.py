@@ -49,6 +49,6 @@ def test_a_skill_edited_after_loading_is_refused(small_skills: SkillSet) -> None
 
 @pytest.mark.parametrize("name", ["../outside/SKILL.md", "/etc/SKILL.md", "deploy/notes.md"])
 def test_only_skill_files_inside_the_folder_are_written(name: str, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not a SKILL.md path"):
+    with pytest.raises(InputError, match=r"not a SKILL\.md path"):
         materialise_skills({name: "---\nname: x\ndescription: y\n---\n"}, tmp_path / "into")
     assert not (tmp_path / "outside").exists()

@@ -11,7 +11,7 @@ from routelens.commands.common import ConfigOption, StoreOption, positive_number
 
 
 def worker(
-    executor: Annotated[str, typer.Argument(help="The queue: redis://HOST[:PORT][/DB].")],
+    queue: Annotated[str, typer.Argument(help="The queue: redis://HOST[:PORT][/DB].")],
     store: StoreOption = None,
     skills: Annotated[
         Path | None,
@@ -52,7 +52,7 @@ def worker(
 
     config = load_config(config_path)
     options = parse_router_options(router_option or [])
-    check_executor(executor)
+    check_executor(queue)
     # one line per attempt from us; only warnings from the libraries (HTTP, the queue)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("routelens").setLevel(logging.INFO)
@@ -68,10 +68,10 @@ def worker(
             router_options=options,
         )
         typer.echo(
-            f"routelens worker: taking attempts from {redact_url(executor)} "
+            f"routelens worker: taking attempts from {redact_url(queue)} "
             f"into {opened.display_url} ({context.concurrency} at a time); Ctrl-C stops",
             err=True,
         )
         silence = heartbeat_timeout or DEFAULT_HEARTBEAT_TIMEOUT_S
-        serve(executor, context, stop, heartbeat_timeout_s=silence)
+        serve(queue, context, stop, heartbeat_timeout_s=silence)
     typer.echo("routelens worker: stopped", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from tests.runner.conftest import start_routelens
 
 runner = CliRunner()
 DEADLINE_S = 120.0
+ATTEMPT_LINE = re.compile(r": (pass|fail|error)$", re.MULTILINE)
 
 
 @contextmanager
@@ -90,12 +92,13 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
     server: FakeApiServer,
     tmp_path: Path,
 ) -> None:
-    repeat = 8
-    # every answer takes 0.4 s, so a worker is nearly always waiting on the API
-    server.script(lambda request: slow(server.default_response(request), 0.4))
+    repeat = 6
+    # every answer takes 0.3 s, so a worker is nearly always waiting on the API
+    server.script(lambda request: slow(server.default_response(request), 0.3))
     api = ("--router", "anthropic", "--router-option", f"base_url={server.base_url}")
     gate = ("--min-accuracy", "0.99")
     run_args = _suite(skills_dir, cases_file, shared_store_url, *api, "--repeat", str(repeat))
+    run_args += ["--concurrency", "8"]  # for the local reference run; workers have their own
 
     with workers(
         3, redis_server.url, shared_store_url, tmp_path, "--concurrency", "2",
@@ -105,8 +108,11 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
         submitter = start_routelens(
             *run_args, "--executor", redis_server.url, "--max-wait", "100", *gate, cwd=tmp_path
         )
-        _wait_for(lambda: _store_exists(shared_store_url) and _stored(shared_store_url) >= 6, "6")
-        victim = started[0]
+        # kill a worker once it is at work: it has stored an attempt and, as items remain,
+        # has taken the next ones (one of them in flight to the API)
+        victim, victim_log = started[0], tmp_path / "worker-0.log"
+        _wait_for(lambda: ATTEMPT_LINE.search(victim_log.read_text()) is not None, "an attempt")
+        assert _stored(shared_store_url) < repeat * 4 - 6
         victim.send_signal(signal.SIGKILL)
         out, err = submitter.communicate(timeout=DEADLINE_S)
     assert victim.wait() == -signal.SIGKILL
@@ -132,7 +138,7 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
     # the gate as a single process would apply it to the same answers
     local = runner.invoke(
         app,
-        [*_suite(skills_dir, cases_file, shared_store_url, *api), "--repeat", str(repeat), *gate],
+        [*run_args, *gate],
         env={"ANTHROPIC_API_KEY": CLAUDE_TEST_KEY},
     )
     reference = json.loads(local.stdout)
@@ -173,20 +179,20 @@ def test_ctrl_c_on_the_submitter_stops_the_workers_and_resume_finishes_the_run(
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     slow_router = ("--router", "tests.support_routers:slow_router", "--router-option")
-    run_args = _suite(skills_dir, cases_file, store_url, *slow_router, "delay_s=0.3")
+    run_args = _suite(skills_dir, cases_file, store_url, *slow_router, "delay_s=0.2")
     with workers(1, redis_server.url, store_url, tmp_path, "--concurrency", "2"):
         submitter = start_routelens(
-            *run_args, "--repeat", "10", "--executor", redis_server.url, cwd=tmp_path
+            *run_args, "--repeat", "6", "--executor", redis_server.url, cwd=tmp_path
         )
         _wait_for(lambda: _store_exists(store_url) and _stored(store_url) >= 4, "4 attempts")
         submitter.send_signal(signal.SIGINT)
         _, err = submitter.communicate(timeout=DEADLINE_S)
         assert submitter.returncode == 130, err
         # the worker finishes what it had started, then drops the rest of the submission
-        time.sleep(1.5)
+        time.sleep(1.0)
         settled = _stored(store_url)
-        time.sleep(1.5)
-        assert _stored(store_url) == settled < 40
+        time.sleep(1.0)
+        assert _stored(store_url) == settled < 24
         log = (tmp_path / "worker-0.log").read_text()
         assert "skipped (run is interrupted)" in log
 
@@ -196,10 +202,10 @@ def test_ctrl_c_on_the_submitter_stops_the_workers_and_resume_finishes_the_run(
         out, err = resumed.communicate(timeout=DEADLINE_S)
     assert resumed.returncode == 0, err
     report = json.loads(out)
-    assert (report["status"], report["attempts"]) == ("completed", 40)
+    assert (report["status"], report["attempts"]) == ("completed", 24)
     with open_store(store_url, access="read") as store:
         keys = [(a.case_id, a.repeat_index) for a in store.attempts(report["run_id"])]
-    assert len(keys) == len(set(keys)) == 40
+    assert len(keys) == len(set(keys)) == 24
 
 
 def test_max_wait_gives_up_and_workers_drop_the_abandoned_orders(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from routelens.runner.launch import Distribution, PreparedRun
 from routelens.runner.queue_broker import WorkOrder
 from routelens.runner.queue_submit import QueueWatcher, order_done, queued_items
@@ -94,3 +96,23 @@ def test_the_watcher_reports_each_stored_attempt_once(
         assert watcher.wait(max_wait_s=None) is True
     assert sorted(a.sequence_number for a in recorder.attempts) == list(range(len(orders)))
     assert watcher.reported == len(orders)
+
+
+def test_without_the_queue_extra_the_flag_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, skills_dir: Path, cases_file: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from routelens.cli import app
+    from routelens.runner import queue_broker
+
+    monkeypatch.setattr(queue_broker, "dramatiq", None)  # as if the extra were not installed
+    files = ["--skills", str(skills_dir), "--cases", str(cases_file)]
+    store = ["--store", f"sqlite:///{tmp_path / 'store.sqlite'}"]
+    result = CliRunner().invoke(app, ["run", *files, *store, "--executor", "redis://localhost"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "routelens: error: --executor: the work queue needs the queue extra: "
+        "pip install 'routelens[queue]'\n"
+    )
+    assert not (tmp_path / "store.sqlite").exists()

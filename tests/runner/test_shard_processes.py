@@ -4,6 +4,7 @@ store (or one store each, merged by export and import), one run, one gate."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,20 @@ def test_shards_on_one_store_make_one_run_that_the_last_shard_gates(
     finished = json.loads(out)
     assert (code, finished["status"], finished["gate"]) == (1, "completed", last["gate"])
     assert finished["attempts"] == len(sharded)
+
+
+def test_a_shard_job_reports_its_own_attempts_in_junit(
+    skills_dir: Path, cases_file: Path, tmp_path: Path
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    suite = [*_suite(skills_dir, cases_file, store_url), "--run-id", "j"]
+    names = []
+    for index in (1, 2):
+        report = tmp_path / f"junit-{index}.xml"
+        _run(*suite, "--shard", f"{index}/2", "--junit", str(report))
+        names.append(set(re.findall(r'<testcase [^>]*name="([^"]+)"', report.read_text())))
+    assert len(names[0]) + len(names[1]) == CASES * int(REPEAT)  # every attempt, once
+    assert not names[0] & names[1]
 
 
 def test_a_shard_run_again_does_nothing_twice_and_gates_again(

@@ -282,6 +282,7 @@ def _execute_prepared(
     from routelens.report.progress import RunProgress
     from routelens.runner.engine import ObserverGroup
     from routelens.runner.execution import execute_prepared, pending_work
+    from routelens.runner.shards import own_attempts
     from routelens.telemetry.session import run_telemetry
 
     run_record = prepared.run
@@ -305,7 +306,7 @@ def _execute_prepared(
             telemetry.finish(outcome.run.status)
     attempts = store.attempts(run_record.run_id)
     if junit is not None:
-        write_junit_xml(junit, outcome.run, attempts)
+        write_junit_xml(junit, outcome.run, own_attempts(attempts, prepared.distribution.shard))
     definitions = {case.case_id: case.definition for case in store.run_cases(run_record.run_id)}
     return FinishedRun(outcome, attempts, definitions)
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from routelens.errors import InputError
 from routelens.runner.engine import AttemptObserver, WorkItem, plan_work
 from routelens.runner.session import ItemsOutcome, RunOutcome, execute_items
-from routelens.store.records import RunRecord, RunStatus
+from routelens.store.records import AttemptRecord, RunRecord, RunStatus
 from routelens.store.run_lookup import find_run
 from routelens.store.run_progress import SettingsChange, update_run_settings
 from routelens.store.sqlstore import Store
@@ -86,6 +86,13 @@ def shard_work(
         if position % shard.count == shard.index - 1
         and (item.case.id, item.repeat_index) not in done
     ]
+
+
+def own_attempts(attempts: list[AttemptRecord], shard: ShardSpec | None) -> list[AttemptRecord]:
+    """The attempts of `shard`'s slice (a shard job's own JUnit report); all without one."""
+    if shard is None:
+        return attempts
+    return [a for a in attempts if a.sequence_number % shard.count == shard.index - 1]
 
 
 @dataclass(frozen=True)

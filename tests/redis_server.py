@@ -1,95 +1,81 @@
-"""A real `redis-server` (Debian's package) on a free loopback port, in a temporary folder.
+"""A real Redis (Debian's `redis-server`) on a free loopback port, in a temporary folder.
 
-    with RedisServer(tmp_path) as server:
-        url = server.url          # redis://127.0.0.1:PORT/0
-        server.client().keys("*")
+>>> with RedisServer(tmp_path) as redis_url:  # "redis://127.0.0.1:<port>/0"
+...     ...
 
-Nothing is persisted (no RDB snapshot, no append-only file); the server stops with the block.
+No persistence, no other interface; stopped (and waited for) when the block ends.
 """
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 
-import redis
-
-from tests.publish.prometheus_server import free_port
-
 REDIS_SERVER_BINARY = shutil.which("redis-server")
-START_TIMEOUT_S = 10.0
+MISSING_REASON = "redis-server is not installed (apt-get install redis-server; .ci/run does)"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class RedisServer:
-    """A throwaway Redis; `url` is where it listens."""
+    """`redis-server` on 127.0.0.1 with its files in `workdir`; the context yields its URL."""
 
     def __init__(self, workdir: Path) -> None:
         if REDIS_SERVER_BINARY is None:
-            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self._workdir = workdir
-        self._port = free_port()
+            raise RuntimeError(MISSING_REASON)
+        self.workdir = workdir
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """`redis://127.0.0.1:PORT/0`."""
-        return f"redis://127.0.0.1:{self._port}/0"
+        """`redis://127.0.0.1:<port>/0`."""
+        return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        """A client of this server (close it when done)."""
-        return redis.Redis.from_url(self.url)
-
-    def start(self) -> RedisServer:
-        """Start the server and wait until it answers PING."""
+    def __enter__(self) -> str:
         assert REDIS_SERVER_BINARY is not None
-        self._workdir.mkdir(parents=True, exist_ok=True)
-        options = {
-            "port": str(self._port),
-            "bind": "127.0.0.1",
-            "dir": str(self._workdir),
-            "save": "",
-            "appendonly": "no",
-            "logfile": str(self._workdir / "redis.log"),
-        }
-        arguments = [word for name, value in options.items() for word in (f"--{name}", value)]
         self._process = subprocess.Popen(
-            [REDIS_SERVER_BINARY, *arguments],
+            [
+                REDIS_SERVER_BINARY,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        client = self.client()
-        try:
-            while True:
-                try:
-                    client.ping()
-                    return self
-                except redis.ConnectionError:
-                    if self._process.poll() is not None or time.monotonic() > deadline:
-                        log = (self._workdir / "redis.log").read_text(errors="replace")
-                        self.stop()
-                        raise RuntimeError(f"redis-server did not start:\n{log}") from None
-                    time.sleep(0.05)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after five seconds)."""
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self._process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return self.url
+            except OSError:
+                time.sleep(0.05)
+        self.__exit__(None, None, None)
+        raise RuntimeError("redis-server did not answer PING within 10 s")
 
     def __exit__(
         self,
@@ -97,4 +83,7 @@ class RedisServer:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.stop()
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None

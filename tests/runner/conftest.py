@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import REDIS_SERVER_BINARY, RedisServer
+from tests.redis_server import MISSING_REASON, REDIS_SERVER_BINARY, RedisServer
 from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +32,14 @@ def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, for this test only."""
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """The URL of a real redis-server on a free loopback port, for this test only."""
     if REDIS_SERVER_BINARY is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
-    with RedisServer(tmp_path / "redis") as server:
-        yield server
+        pytest.skip(MISSING_REASON)
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    with RedisServer(folder) as url:
+        yield url
 
 
 def routelens_command(*args: str) -> list[str]:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from typer.testing import CliRunner
 
 from routelens.cli import app
@@ -26,7 +27,6 @@ from routelens.suite.skills import load_skill_set
 from tests.conftest import CLAUDE_TEST_KEY
 from tests.fakes.api_server import FakeApiServer
 from tests.fakes.exchange import slow
-from tests.redis_server import RedisServer
 from tests.runner.conftest import start_routelens
 
 runner = CliRunner()
@@ -88,7 +88,7 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
     skills_dir: Path,
     cases_file: Path,
     shared_store_url: str,
-    redis_server: RedisServer,
+    redis_url: str,
     server: FakeApiServer,
     tmp_path: Path,
 ) -> None:
@@ -101,12 +101,12 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
     run_args += ["--concurrency", "8"]  # for the local reference run; workers have their own
 
     with workers(
-        3, redis_server.url, shared_store_url, tmp_path, "--concurrency", "2",
+        3, redis_url, shared_store_url, tmp_path, "--concurrency", "2",
         "--heartbeat-timeout", "2", ANTHROPIC_API_KEY=CLAUDE_TEST_KEY,
     ) as started:  # fmt: skip
         # the submitter has no API key: the workers route, with their own
         submitter = start_routelens(
-            *run_args, "--executor", redis_server.url, "--max-wait", "100", *gate, cwd=tmp_path
+            *run_args, "--executor", redis_url, "--max-wait", "100", *gate, cwd=tmp_path
         )
         # kill a worker once it is at work: it has stored an attempt and, as items remain,
         # has taken the next ones (one of them in flight to the API)
@@ -155,7 +155,7 @@ def test_three_workers_one_killed_mid_attempt_store_every_attempt_once(
 def test_a_busy_worker_keeps_its_items_while_attempts_outlast_the_heartbeat_timeout(
     skills_dir: Path,
     cases_file: Path,
-    redis_server: RedisServer,
+    redis_url: str,
     server: FakeApiServer,
     tmp_path: Path,
 ) -> None:
@@ -165,24 +165,24 @@ def test_a_busy_worker_keeps_its_items_while_attempts_outlast_the_heartbeat_time
     server.script(lambda request: slow(server.default_response(request), 4.0))
     api = ("--router", "anthropic", "--router-option", f"base_url={server.base_url}")
     with workers(
-        2, redis_server.url, store_url, tmp_path, "--concurrency", "4",
+        2, redis_url, store_url, tmp_path, "--concurrency", "4",
         "--heartbeat-timeout", "2.5", ANTHROPIC_API_KEY=CLAUDE_TEST_KEY,
     ):  # fmt: skip
-        args = _suite(skills_dir, cases_file, store_url, *api, "--executor", redis_server.url)
+        args = _suite(skills_dir, cases_file, store_url, *api, "--executor", redis_url)
         result = runner.invoke(app, [*args, "--max-wait", "60"])
     assert json.loads(result.stdout)["attempts"] == 4, result.stderr
     assert len(server.requests) == 4  # no item was attempted twice
 
 
 def test_ctrl_c_on_the_submitter_stops_the_workers_and_resume_finishes_the_run(
-    skills_dir: Path, cases_file: Path, redis_server: RedisServer, tmp_path: Path
+    skills_dir: Path, cases_file: Path, redis_url: str, tmp_path: Path
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     slow_router = ("--router", "tests.support_routers:slow_router", "--router-option")
     run_args = _suite(skills_dir, cases_file, store_url, *slow_router, "delay_s=0.2")
-    with workers(1, redis_server.url, store_url, tmp_path, "--concurrency", "2"):
+    with workers(1, redis_url, store_url, tmp_path, "--concurrency", "2"):
         submitter = start_routelens(
-            *run_args, "--repeat", "6", "--executor", redis_server.url, cwd=tmp_path
+            *run_args, "--repeat", "6", "--executor", redis_url, cwd=tmp_path
         )
         _wait_for(lambda: _store_exists(store_url) and _stored(store_url) >= 4, "4 attempts")
         submitter.send_signal(signal.SIGINT)
@@ -197,7 +197,7 @@ def test_ctrl_c_on_the_submitter_stops_the_workers_and_resume_finishes_the_run(
         assert "skipped (run is interrupted)" in log
 
         hint = err.split("continue with: ", 1)[1].strip()
-        assert f"--executor {redis_server.url}" in hint
+        assert f"--executor {redis_url}" in hint
         resumed = start_routelens(*shlex.split(hint)[1:], "--json", cwd=tmp_path)
         out, err = resumed.communicate(timeout=DEADLINE_S)
     assert resumed.returncode == 0, err
@@ -209,10 +209,10 @@ def test_ctrl_c_on_the_submitter_stops_the_workers_and_resume_finishes_the_run(
 
 
 def test_max_wait_gives_up_and_workers_drop_the_abandoned_orders(
-    skills_dir: Path, cases_file: Path, redis_server: RedisServer, tmp_path: Path
+    skills_dir: Path, cases_file: Path, redis_url: str, tmp_path: Path
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    args = _suite(skills_dir, cases_file, store_url, "--executor", redis_server.url)
+    args = _suite(skills_dir, cases_file, store_url, "--executor", redis_url)
     result = runner.invoke(app, [*args, "--max-wait", "0.5"])
     assert result.exit_code == 128 + signal.SIGALRM, result.stderr
     assert "stopped waiting for the workers (--max-wait)" in result.stderr
@@ -221,11 +221,11 @@ def test_max_wait_gives_up_and_workers_drop_the_abandoned_orders(
         run = store.get_run(run_id)
     assert run is not None
     assert run.status is RunStatus.INTERRUPTED
-    client = redis_server.client()
+    client = redis.Redis.from_url(redis_url)
     queue = f"{KEY_NAMESPACE}:{QUEUE_NAME}"
     assert client.llen(queue) == 4  # the four orders wait on the queue
 
-    with workers(1, redis_server.url, store_url, tmp_path):
+    with workers(1, redis_url, store_url, tmp_path):
         _wait_for(lambda: client.llen(queue) == 0 and client.hlen(f"{queue}.msgs") == 0, "drain")
     client.close()
     assert _stored(store_url) == 0  # none was attempted: the run had been given up
@@ -235,7 +235,7 @@ def test_max_wait_gives_up_and_workers_drop_the_abandoned_orders(
 def test_an_unreachable_queue_is_bad_input_before_anything_is_recorded(
     skills_dir: Path, cases_file: Path, tmp_path: Path
 ) -> None:
-    from tests.publish.prometheus_server import free_port
+    from tests.redis_server import free_port
 
     store_path = tmp_path / "store.sqlite"
     url = f"redis://127.0.0.1:{free_port()}/0"

@@ -21,7 +21,6 @@ from routelens.suite.cases import load_case_suite
 from routelens.suite.skills import load_skill_set
 from tests.conftest import write_skill
 from tests.factories import make_attempt
-from tests.redis_server import RedisServer
 
 TOKEN = "submission-1"
 
@@ -40,12 +39,12 @@ def _queued_run(store: Store, skills_dir: Path, cases_file: Path, executor: str)
     return run.run_id
 
 
-def _context(store: Store, redis_server: RedisServer, **changes: object) -> WorkerContext:
+def _context(store: Store, redis_url: str, **changes: object) -> WorkerContext:
     return WorkerContext(
         store=store,
         config=RoutelensConfig(),
         concurrency=2,
-        broker=connect(redis_server.url),
+        broker=connect(redis_url),
         **changes,  # type: ignore[arg-type]
     )
 
@@ -55,10 +54,10 @@ def _handle(context: WorkerContext, order: WorkOrder) -> str:
 
 
 def test_an_order_is_attempted_once_and_later_deliveries_are_skipped(
-    store: Store, skills_dir: Path, cases_file: Path, redis_server: RedisServer
+    store: Store, skills_dir: Path, cases_file: Path, redis_url: str
 ) -> None:
-    run_id = _queued_run(store, skills_dir, cases_file, redis_server.url)
-    context = _context(store, redis_server)
+    run_id = _queued_run(store, skills_dir, cases_file, redis_url)
+    context = _context(store, redis_url)
     order = WorkOrder(run_id, "C1", 1, sequence_number=5, submission=TOKEN)
 
     assert _handle(context, order) == "pass"
@@ -79,11 +78,11 @@ def test_an_order_is_attempted_once_and_later_deliveries_are_skipped(
 
 
 def test_an_order_to_redo_an_error_replaces_it_once(
-    store: Store, skills_dir: Path, cases_file: Path, redis_server: RedisServer
+    store: Store, skills_dir: Path, cases_file: Path, redis_url: str
 ) -> None:
-    run_id = _queued_run(store, skills_dir, cases_file, redis_server.url)
+    run_id = _queued_run(store, skills_dir, cases_file, redis_url)
     store.record_attempt(make_attempt("C2", Verdict.ERROR, run_id=run_id, sequence_number=0))
-    context = _context(store, redis_server)
+    context = _context(store, redis_url)
     redo = WorkOrder(run_id, "C2", 0, sequence_number=9, submission=TOKEN, replace=True)
 
     assert _handle(context, redo) == "pass"
@@ -94,9 +93,9 @@ def test_an_order_to_redo_an_error_replaces_it_once(
 
 
 def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
-    store: Store, skills_dir: Path, cases_file: Path, redis_server: RedisServer, tmp_path: Path
+    store: Store, skills_dir: Path, cases_file: Path, redis_url: str, tmp_path: Path
 ) -> None:
-    run_id = _queued_run(store, skills_dir, cases_file, redis_server.url)
+    run_id = _queued_run(store, skills_dir, cases_file, redis_url)
     files = skill_files(load_skill_set(skills_dir))
     run = store.get_run(run_id)
     assert run is not None
@@ -104,13 +103,13 @@ def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
     order = WorkOrder(run_id, "C2", 0, sequence_number=0, submission=TOKEN)
 
     with pytest.raises(SkillsUnavailable, match="pass --skills DIR"):
-        _handle(_context(store, redis_server), order)
+        _handle(_context(store, redis_url), order)
 
-    publish_skill_files(connect(redis_server.url), run.skills_hash, files)
+    publish_skill_files(connect(redis_url), run.skills_hash, files)
     # a --skills folder that holds other skills is passed over for the published copy
     other = tmp_path / "other-skills"
     write_skill(other, "deploy", "deploy-app", "Deploy the app.")
-    context = _context(store, redis_server, skills_dir=other, cache_dir=tmp_path / "cache")
+    context = _context(store, redis_url, skills_dir=other, cache_dir=tmp_path / "cache")
     assert _handle(context, order) == "pass"
     assert store.attempts(run_id)[0].actual_skill == "jira-search"
     assert (tmp_path / "cache" / run.skills_hash / "search" / "SKILL.md").exists()
@@ -118,8 +117,8 @@ def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
 
 
 def test_an_order_for_a_run_this_store_lacks_fails_so_the_queue_retries_it(
-    store: Store, redis_server: RedisServer
+    store: Store, redis_url: str
 ) -> None:
     order = WorkOrder("not-here", "C1", 0, sequence_number=0, submission=TOKEN)
     with pytest.raises(LookupError, match="no run 'not-here'"):
-        _handle(_context(store, redis_server), order)
+        _handle(_context(store, redis_url), order)

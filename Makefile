@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test check lint typecheck unit bench clean
+.PHONY: demo test check lint typecheck unit bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(DEV_STAMP)
 	PYTHONPATH=. $(BIN)/python bench/analytics.py
 	PYTHONPATH=. $(BIN)/python bench/exporter.py
 	$(if $(ROUTELENS_TEST_CLAUDE_EXECUTABLE),PYTHONPATH=. $(BIN)/python bench/claude_code.py,@echo "bench/claude_code.py skipped: set ROUTELENS_TEST_CLAUDE_EXECUTABLE")
+
+docs: $(DEV_STAMP)
+	$(BIN)/python -m routelens.commands.reference
 
 clean:
 	rm -rf $(VENV) .routelens .mypy_cache .ruff_cache .pytest_cache

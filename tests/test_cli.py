@@ -146,9 +146,10 @@ def test_validate_reports_counts_or_the_first_problem(
     assert "4 cases" in out
     (skills_dir / "dupe").mkdir()
     (skills_dir / "dupe" / "SKILL.md").write_text("---\nname: jira-search\ndescription: x\n---\n")
-    code, _, err = _run("validate", "--skills", str(skills_dir))
+    code, out, err = _run("validate", "--skills", str(skills_dir))
     assert code == 2
-    assert "'jira-search' already names the skill" in err
+    assert "'jira-search' already names the skill" in out
+    assert err == "routelens: error: validate: 1 problem (1 error, 0 warnings)\n"
 
 
 def test_runs_show_export_import_and_junit(

@@ -73,7 +73,7 @@ def test_anthropic_run_records_retries_one_by_one_and_exports_them(
     exported = tmp_path / "run.jsonl"
     runner.invoke(app, ["export", report["run_id"], "--out", str(exported), "--store", str(store)])
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
-    logged = [line["retry_log"] for line in lines if line["retries"]]
+    logged = [line["retry_log"] for line in lines if "kind" not in line and line["retries"]]
     assert logged[0][0] == {"error_type": "rate_limit_error", "http_status": 429, "wait_s": 1.0}
     other = tmp_path / "other.sqlite"
     runner.invoke(app, ["import", str(exported), "--store", str(other)])

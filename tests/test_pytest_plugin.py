@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -20,6 +19,7 @@ from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Category
 from routelens.suite.skills import load_skill_set
 from tests.conftest import SMALL_SKILLS, write_skill
+from tests.telemetry.otlp_receiver import OtlpReceiver
 
 pytest_plugins = ["pytester"]
 
@@ -378,18 +378,10 @@ def test_xdist_workers_share_one_run(pytester: pytest.Pytester, suite: Suite) ->
     result.stdout.fnmatch_lines([f"routelens run {run.run_id} completed: *10 attempts*"])
 
 
-def _receiver_module() -> ModuleType:
-    return pytest.importorskip(
-        "tests.telemetry.otlp_receiver",
-        reason="tests/telemetry/otlp_receiver.py (the loopback OTLP collector) is not there yet",
-    )
-
-
 def test_telemetry_hangs_the_worker_span_under_the_suite_span(
     pytester: pytest.Pytester, suite: Suite
 ) -> None:
-    receiver_module = _receiver_module()
-    with receiver_module.OtlpReceiver() as receiver:
+    with OtlpReceiver() as receiver:
         result = pytester.runpytest(*suite.args("--routelens-otlp-endpoint", receiver.endpoint))
         spans = receiver.spans()
 
@@ -408,8 +400,7 @@ def test_telemetry_hangs_the_worker_span_under_the_suite_span(
 def test_under_xdist_each_worker_span_joins_the_controllers_suite_span(
     pytester: pytest.Pytester, suite: Suite
 ) -> None:
-    receiver_module = _receiver_module()
-    with receiver_module.OtlpReceiver() as receiver:
+    with OtlpReceiver() as receiver:
         result = pytester.runpytest_subprocess(
             *suite.args("-n", "2", "--routelens-repeat", "2"),
             "--routelens-otlp-endpoint",
@@ -431,3 +422,132 @@ def test_under_xdist_each_worker_span_joins_the_controllers_suite_span(
     attempts = [s.span for s in spans if s.name.startswith("routing_test_TC")]
     assert len(attempts) == 10
     assert {span.trace_id for span in attempts} == {suite_span.trace_id}
+
+
+HARNESS = """\
+def test_the_teams_live_harness():
+    raise AssertionError("the team's own harness ran: it calls the live API")
+"""
+
+
+def test_the_suite_alone_runs_unless_other_tests_are_named(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    pytester.makepyfile(test_routing_golden=HARNESS)
+    verdicts = local_verdicts(suite)
+
+    alone = pytester.runpytest(*suite.args())
+
+    alone.assert_outcomes(**expected_outcomes(verdicts))
+    assert "the team's own harness ran" not in alone.stdout.str()
+
+    both = pytester.runpytest(*suite.args("test_routing_golden.py"))
+    counts = expected_outcomes(verdicts)
+    both.assert_outcomes(
+        passed=counts["passed"], failed=counts["failed"] + 1, errors=counts["errors"]
+    )
+
+
+def test_an_ini_case_file_keeps_plain_pytest_collecting_everything(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    pytester.makepyfile(test_unit="def test_unit():\n    assert True\n")
+    pytester.makeini(
+        f"""
+        [pytest]
+        routelens_cases = cases.yaml
+        routelens_skills = skills
+        routelens_store = {suite.store_url}
+        """
+    )
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    counts = expected_outcomes(local_verdicts(suite))
+    result.assert_outcomes(
+        passed=counts["passed"] + 1, failed=counts["failed"], errors=counts["errors"]
+    )
+
+
+def test_ids_are_relative_to_the_rootdir_through_a_symlinked_path(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    real = pytester.path / "team" / "routing"
+    real.mkdir(parents=True)
+    (real / "routing_golden.yaml").write_text(CASES, encoding="utf-8")
+    elsewhere = pytester.path.parent / f"{pytester.path.name}-link"
+    elsewhere.symlink_to(pytester.path, target_is_directory=True)
+    linked_cases = elsewhere / "team" / "routing" / "routing_golden.yaml"
+
+    result = pytester.runpytest("--routelens-cases", str(linked_cases), *suite.args("-v")[2:])
+
+    output = result.stdout.str()
+    assert "team/routing/routing_golden.yaml::TC1[r0] " in output
+    assert "../" not in output
+
+
+def test_a_failed_workflow_says_what_the_workflow_rule_expected(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    suite.cases.write_text(
+        'tests:\n  - id: WF1\n    category: workflow\n    input: "create a bug"\n'
+        "    workflow:\n      - {skill: search}\n      - {skill: lifecycle}\n"
+        '    ask: "Search first, or create?"\n',
+        encoding="utf-8",
+    )
+
+    result = pytester.runpytest(*suite.args())
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Expected jira-search or jira-lifecycle or a clarifying question "
+            "(any workflow step), got jira-issue*",
+            "*Expected question: Search first, or create?*",
+        ]
+    )
+
+
+def test_skipped_cases_are_pytest_skips_with_their_reason(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    suite.cases.write_text(
+        CASES.replace(
+            "    expected_skill: jira-search\n",
+            "    expected_skill: jira-search\n    skip: true\n    skip_reason: needs a board\n",
+        ),
+        encoding="utf-8",
+    )
+    verdicts = {case: v for case, v in local_verdicts(suite).items() if case != "TC5"}
+
+    result = pytester.runpytest(*suite.args("-rs"))
+
+    result.assert_outcomes(**expected_outcomes(verdicts), skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED *needs a board*"])
+    run = only_run(suite)
+    assert run.status is RunStatus.COMPLETED
+    assert "TC5" not in {a.case_id for a in suite.attempts(run)}
+
+    included = pytester.runpytest(*suite.args("--routelens-include-skipped"))
+    included.assert_outcomes(**expected_outcomes(local_verdicts(suite)))
+
+
+def test_several_problems_are_all_listed_before_pytest_stops(
+    pytester: pytest.Pytester, suite: Suite
+) -> None:
+    suite.cases.write_text(
+        CASES.replace("category: edge", "category: sideways").replace(
+            "expected_skill: search", "expected_skill: nope"
+        ),
+        encoding="utf-8",
+    )
+
+    result = pytester.runpytest(*suite.args())
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert len(lines) == 3, lines
+    assert "error: tests[1].expected_skill: unknown skill 'nope'" in lines[0]
+    assert "error: tests[4].category: unknown category 'sideways'" in lines[1]
+    assert lines[2].endswith("2 problems (2 errors, 0 warnings), listed above")
+    assert suite.runs() == []

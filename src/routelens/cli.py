@@ -48,13 +48,13 @@ COMMANDS = (
     LazyCommand(
         "export",
         "routelens.commands.export_runs",
-        "Write one attempt per line (JSONL) for a run.",
+        "Write a run as a bundle: the run, its skills, cases and attempts, one JSON a line.",
         "export",
     ),
     LazyCommand(
         "import",
         "routelens.commands.import_runs",
-        "Merge exported attempts into the store (CI shards, history from elsewhere).",
+        "Merge exported runs into the store (CI shards, history from elsewhere).",
         "import_runs",
     ),
     LazyCommand(
@@ -85,6 +85,18 @@ COMMANDS = (
         "trend", "routelens.commands.trend", "Show routing accuracy over time.", "trend_command"
     ),
     LazyCommand("cost", "routelens.commands.cost", "Show what routing tests cost.", "cost_command"),
+    LazyCommand(
+        "patterns",
+        "routelens.commands.patterns",
+        "Cluster the failed inputs by meaning, with each pattern's top terms and accuracy.",
+        "patterns_command",
+    ),
+    LazyCommand(
+        "summarize",
+        "routelens.commands.summarize",
+        "Write a short summary of the window's results, every number checked against the facts.",
+        "summarize_command",
+    ),
     LazyCommand(
         "compare",
         "routelens.commands.compare",

@@ -7,7 +7,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from routelens.errors import InputError
 
@@ -80,6 +87,25 @@ class AlertmanagerSettings(BaseModel):
     info_repeat_interval: PrometheusDuration = "24h"
 
 
+class CaseSettings(BaseModel):
+    """`[cases]`: how case files and skills are checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # warnings (unknown keys, rules Claude Code lets through) become errors, as --strict
+    strict: bool = Field(default=False, strict=True)
+
+
+class VerdictSettings(BaseModel):
+    """`[verdicts]`: choices between verdict rules (docs/golden-set.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # any-step: a workflow case passes on any step's skill (or a question), as the team
+    # harnesses do ("Claude may reasonably start with any step"); first-step: only the first
+    workflow: Literal["any-step", "first-step"] = "any-step"
+
+
 class RoutelensConfig(BaseModel):
     """Every setting a run can take from a file. Defaults are the plan's answers (Q1 to Q3)."""
 
@@ -110,6 +136,19 @@ class RoutelensConfig(BaseModel):
     pricing: dict[str, dict[str, float]] = Field(default_factory=dict)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     alertmanager: AlertmanagerSettings = Field(default_factory=AlertmanagerSettings)
+    # `[cases]` as a table (`path`, `strict`) instead of `cases = "FILE"`; see _cases_table
+    case_settings: CaseSettings = Field(default_factory=CaseSettings)
+    verdicts: VerdictSettings = Field(default_factory=VerdictSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cases_table(cls, data: Any) -> Any:
+        """`[cases]` with `path = "..."` and `strict = true` is `cases` plus `case_settings`
+        (TOML cannot hold both `cases = "FILE"` and a `[cases]` table)."""
+        if isinstance(data, dict) and isinstance(data.get("cases"), dict):
+            table = dict(data["cases"])
+            data = {**data, "cases": table.pop("path", None), "case_settings": table}
+        return data
 
     def options_for(self, router: str) -> dict[str, Any]:
         """The `[router_options.<router>]` table, or nothing."""
@@ -150,6 +189,8 @@ def _parse_table(
     except ValidationError as validation:
         error = validation.errors()[0]
         key = tuple(str(part) for part in error["loc"])
+        if key[:1] == ("case_settings",):  # written as the `[cases]` table
+            key = ("cases", *key[1:])
         field = ".".join(key) or "config"
         message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
         line = _line_of_key(text, table_path, key)

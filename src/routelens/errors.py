@@ -31,3 +31,7 @@ class InputError(Exception):
         location = self.source if self.line is None else f"{self.source}:{self.line}"
         prefix = f"{location}: {self.field}: " if self.field else f"{location}: "
         return prefix + " ".join(self.message.split())
+
+    def detail_lines(self) -> list[str]:
+        """Lines printed before the one-line message (a list of several problems); none here."""
+        return []

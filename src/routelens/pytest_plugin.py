@@ -5,10 +5,15 @@
 Each test routes its case once, records the attempt in the store `routelens run` uses (one
 run for the whole session, labelled `source=pytest`, even under pytest-xdist) and fails with
 "Expected X, got Y" when the route is wrong. Without a case file the plugin does nothing.
+
+`--routelens-cases` on the command line without test paths runs the routing suite alone:
+run from a team's repository, pytest would otherwise also collect every test there (the
+team's own live routing harness included). Name paths to collect them too.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,25 +22,25 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from routelens.errors import InputError
+from routelens.pytest_keys import (
+    ATTEMPT_KEY,
+    ROUTING_CATEGORIES,
+    RUN_ID_INPUT,
+    SESSION_KEY,
+    RoutingSessionHandle,
+    category_marker,
+)
 
 if TYPE_CHECKING:
-    from routelens.pytest_support import PluginSettings, RoutingSession, RoutingSuite
-    from routelens.store.records import AttemptRecord
+    from routelens.pytest_support import PluginSettings, RoutingSuite
 
 # the plugin loads with every pytest run, so the rest of routelens is imported only when a
-# case file is given (by pytest_support); these are `routelens.suite.models.Category`
-ROUTING_CATEGORIES = ("direct", "disambiguation", "negative", "workflow", "edge", "context")
+# case file is given (by pytest_support)
+__all__ = ["ATTEMPT_KEY", "ROUTING_CATEGORIES", "SESSION_KEY", "category_marker"]
 
-ATTEMPT_KEY: pytest.StashKey[AttemptRecord] = pytest.StashKey()
-"""`item.stash[ATTEMPT_KEY]`: the attempt a routing test recorded (set once it has run)."""
-SESSION_KEY: pytest.StashKey[RoutingSession] = pytest.StashKey()
 _COLLECTED_AS_ARGUMENT = pytest.StashKey[bool]()
+_SUITE_ONLY = pytest.StashKey[bool]()
 _XDIST_WORKER_ID = re.compile(r"gw(\d+)")
-# keys of xdist's `workerinput`: how the controller tells each worker which run to join
-RUN_ID_INPUT = "routelens_run_id"
-STORE_INPUT = "routelens_store"
-TRACE_CONTEXT_INPUT = "routelens_trace_context"
-OTLP_ENDPOINT_INPUT = "routelens_otlp_endpoint"
 
 
 class WorkerNode(Protocol):
@@ -43,11 +48,6 @@ class WorkerNode(Protocol):
 
     config: pytest.Config
     workerinput: dict[str, Any]
-
-
-def category_marker(category: str) -> str:
-    """The marker a case's category becomes: `negative` → `routing_negative`."""
-    return f"routing_{category}"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +68,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("label", "KEY=VALUE", "Label for the run, repeatable.", "args", action="append")
     add("otlp-endpoint", "URL", "Send spans and metrics over OTLP here.")
     add("trigger-skill", "NAME", "Skill a trigger eval set tests.")
+    group.addoption(
+        "--routelens-include-skipped",
+        dest="routelens_include_skipped",
+        action="store_true",
+        default=None,
+        help="Also run cases marked skip: true.",
+    )
+    parser.addini(
+        "routelens_include_skipped",
+        help="Also run cases marked skip: true (--routelens-include-skipped)",
+        type="bool",
+        default=False,
+    )
 
 
 def _flag_or_ini(config: pytest.Config, name: str) -> tuple[Any, Path | None]:
@@ -85,7 +98,9 @@ def _path_setting(config: pytest.Config, name: str) -> Path | None:
     value, base = _flag_or_ini(config, name)
     if value is None or base is None:
         return None
-    return (base / Path(value).expanduser()).resolve()
+    # absolute, not resolved: a symlink in the path must not move the file out of the
+    # rootdir, or the test ids would read `../elsewhere/cases.yaml::...`
+    return Path(os.path.abspath(base / Path(value).expanduser()))
 
 
 def _text_setting(config: pytest.Config, name: str) -> str | None:
@@ -131,6 +146,10 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         labels=_label_setting(config),
         otlp_endpoint=_text_setting(config, "otlp_endpoint"),
         trigger_skill=_text_setting(config, "trigger_skill"),
+        include_skipped=bool(
+            config.getoption("routelens_include_skipped")
+            or config.getini("routelens_include_skipped")
+        ),
     )
 
 
@@ -145,7 +164,7 @@ def _cases_given(config: pytest.Config) -> bool:
     return bool(config.getoption("routelens_cases") or config.getini("routelens_cases"))
 
 
-def _routing_session(config: pytest.Config) -> RoutingSession | None:
+def _routing_session(config: pytest.Config) -> RoutingSessionHandle | None:
     return config.stash.get(SESSION_KEY, None)
 
 
@@ -167,8 +186,30 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             session = RoutingSession.prepare(read_settings(config), config.rootpath)
     except InputError as error:
-        raise pytest.UsageError(f"routelens: {error.one_line()}") from None
+        raise _usage_error(error) from None
     config.stash[SESSION_KEY] = session
+    config.stash[_SUITE_ONLY] = _suite_only(config)
+
+
+def _suite_only(config: pytest.Config) -> bool:
+    """`--routelens-cases` given on the command line and no test paths: run just the suite
+    (an ini `routelens_cases` keeps plain `pytest` collecting everything, as before)."""
+    given_as_flag = bool(config.getoption("routelens_cases"))
+    return given_as_flag and config.args_source is not pytest.Config.ArgsSource.ARGS
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collect nothing from the file system when the routing suite runs alone."""
+    if config.stash.get(_SUITE_ONLY, False):
+        return True
+    return None
+
+
+def _usage_error(error: InputError) -> pytest.UsageError:
+    """Bad input as pytest's usage error: every problem listed first when there are several."""
+    lines = [*(f"routelens: {line}" for line in error.detail_lines()), error.one_line()]
+    lines[-1] = f"routelens: {lines[-1]}"
+    return pytest.UsageError("\n".join(lines))
 
 
 def _distributed(config: pytest.Config) -> bool:
@@ -187,7 +228,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         routing.start_run(workers=workers, runs_here=not distributed)
     except InputError as error:
-        raise pytest.UsageError(f"routelens: {error.one_line()}") from None
+        raise _usage_error(error) from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -222,7 +263,22 @@ def pytest_collection_modifyitems(
         return
     from routelens.pytest_support import RoutingSuite
 
-    items.extend(session.genitems(RoutingSuite.from_parent(session, path=routing.cases_path)))
+    suite = RoutingSuite.from_parent(
+        session, path=routing.cases_path, nodeid=suite_nodeid(config, routing.cases_path)
+    )
+    items.extend(session.genitems(suite))
+
+
+def suite_nodeid(config: pytest.Config, path: Path) -> str:
+    """The case file's node id: relative to the rootdir (through symlinks too), else its
+    name, so ids read `routing_golden.yaml::TC031[r0]`, never `../jira/...`."""
+    root = config.rootpath
+    for candidate, base in ((path, root), (Path(os.path.realpath(path)), root.resolve())):
+        try:
+            return candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int | pytest.ExitCode) -> None:

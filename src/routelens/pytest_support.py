@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from routelens.analytics.summary import summarize_attempts
+from routelens.analytics.trigger_rate import DEFAULT_THRESHOLD
 from routelens.config import RoutelensConfig, load_config
 from routelens.errors import InputError
-from routelens.pytest_plugin import (
+from routelens.pytest_keys import (
     ATTEMPT_KEY,
     OTLP_ENDPOINT_INPUT,
     RUN_ID_INPUT,
@@ -30,16 +31,16 @@ from routelens.pytest_plugin import (
     TRACE_CONTEXT_INPUT,
     category_marker,
 )
-from routelens.report.junit import failure_message
+from routelens.report.junit import CaseNote, failure_details, failure_message
 from routelens.routers.base import Router
 from routelens.routers.registry import RouterContext, make_router
 from routelens.runner.engine import AttemptExecutor, WorkItem, plan_work
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
+from routelens.runner.verdicts import expectation
 from routelens.store import DEFAULT_STORE_URL, RunStatus, Store, open_store
 from routelens.store.records import AttemptRecord, RunRecord, Verdict
-from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
-from routelens.suite.skills import load_skill_set
+from routelens.suite.suite_check import load_suite
 from routelens.telemetry import names
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class PluginSettings:
     labels: Mapping[str, str] = field(default_factory=dict)
     otlp_endpoint: str | None = None
     trigger_skill: str | None = None
+    include_skipped: bool = False
 
 
 def _build_router(settings: RunSettings, config: RoutelensConfig) -> Router:
@@ -94,11 +96,8 @@ class _Telemetry:
     ) -> RunTelemetry | None:
         """Open this run's telemetry; with `suite_context`, join another process's suite span."""
         try:
-            from routelens.telemetry.export import (
-                build_resource,
-                start_telemetry,
-                telemetry_settings,
-            )
+            from routelens.telemetry.export import build_resource, start_telemetry
+            from routelens.telemetry.settings import telemetry_settings
         except ImportError as error:  # the SDK is the `otel` extra
             if otlp_endpoint:
                 raise InputError(
@@ -229,8 +228,14 @@ class RoutingSession:
             raise InputError(
                 "pytest", "--routelens-skills (or routelens_skills) is required", field="skills"
             )
-        skills = load_skill_set(skills_dir)
-        suite = load_case_suite(plugin.cases, skills, trigger_skill=plugin.trigger_skill)
+        skills, loaded = load_suite(
+            skills_dir,
+            plugin.cases,
+            trigger_skill=plugin.trigger_skill,
+            strict=config.case_settings.strict,
+        )
+        assert loaded is not None
+        suite = loaded
         router_name = plugin.router or config.router
         settings = RunSettings(
             router=router_name,
@@ -239,6 +244,10 @@ class RoutingSession:
             concurrency=1,
             timeout_s=config.timeout_s,
             router_options=config.options_for(router_name),
+            workflow_rule=config.verdicts.workflow,
+            include_skipped=plugin.include_skipped,
+            trigger_skill=suite.trigger_skill,
+            trigger_threshold=None if suite.trigger_skill is None else DEFAULT_THRESHOLD,
         )
         router = _build_router(settings, config)
         return cls(
@@ -295,8 +304,19 @@ class RoutingSession:
         return session
 
     def work_items(self) -> list[WorkItem]:
-        """One item per (case, repeat), repeats interleaved as `routelens run` orders them."""
-        return plan_work(self.cases, self.settings.repeat, frozenset())
+        """One item per (case, repeat), repeats interleaved as `routelens run` orders them;
+        skipped cases too (their tests are marked skipped unless they are included)."""
+        return plan_work(self.cases, self.settings.repeat, frozenset(), include_skipped=True)
+
+    def skip_reason(self, case: Case) -> str | None:
+        """Why `case`'s tests are skipped, or None when they run."""
+        if not case.skip or self.settings.include_skipped:
+            return None
+        return case.skip_reason or "skip: true in the case file"
+
+    def case_note(self, case: Case) -> CaseNote:
+        """What a failure of `case` says the rule expected, and the team's question."""
+        return CaseNote(expectation(case, self.settings.verdict_rules).describe(), case.ask)
 
     def start_run(self, *, workers: int, runs_here: bool) -> RunRecord:
         """Record the run and open its suite span; `runs_here` when this process runs tests."""
@@ -331,6 +351,7 @@ class RoutingSession:
             store=self.store,
             timeout_s=self.settings.timeout_s,
             observer=observer,
+            rules=self.settings.verdict_rules,
         )
 
     def worker_input(self) -> dict[str, Any]:
@@ -363,7 +384,10 @@ class RoutingSession:
         if exitstatus == pytest.ExitCode.INTERRUPTED:  # Ctrl-C, or -x / --maxfail under xdist
             return RunStatus.INTERRUPTED
         if session.shouldstop or session.shouldfail:  # -x / --maxfail in this process
-            planned = sum(isinstance(item, RoutingCase) for item in session.items)
+            planned = sum(
+                isinstance(item, RoutingCase) and self.skip_reason(item.work.case) is None
+                for item in session.items
+            )
             if self.attempts_made < planned:
                 return RunStatus.INTERRUPTED
         return RunStatus.COMPLETED
@@ -412,28 +436,39 @@ class RoutingSession:
                 self.store = None
 
 
+def routing_session(config: pytest.Config) -> RoutingSession:
+    """This process's routing session (the plugin stores it when it configures pytest)."""
+    session = config.stash[SESSION_KEY]
+    assert isinstance(session, RoutingSession)
+    return session
+
+
 class RoutingSuite(pytest.File):
     """The case file as a collector: one `RoutingCase` per case and repeat, repeats interleaved."""
 
     def collect(self) -> Iterator[RoutingCase]:
         """Yield `TC031[r0]`, `TC032[r0]`, ..., `TC031[r1]`, ... marked by category."""
-        routing = self.config.stash[SESSION_KEY]
+        routing = routing_session(self.config)
         for work in routing.work_items():
             item = RoutingCase.from_parent(
                 self, name=f"{work.case.id}[r{work.repeat_index}]", work=work
             )
             item.add_marker(category_marker(work.case.category))
+            reason = routing.skip_reason(work.case)
+            if reason is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
             yield item
 
 
-def describe_attempt(attempt: AttemptRecord) -> str:
-    """Why an attempt did not pass: "Expected X, got Y" (or the router error) and the input."""
+def describe_attempt(attempt: AttemptRecord, note: CaseNote | None = None) -> str:
+    """Why an attempt did not pass: "Expected X, got Y" (what the case's rule accepts, with
+    `note`; or the router error), the input, and the team's question beside the router's."""
     if attempt.verdict is Verdict.ERROR:
         status = f" (HTTP {attempt.http_status})" if attempt.http_status is not None else ""
         lines = [f"Router error {attempt.error_type}{status}: {attempt.error_message or ''}"]
+        lines.append(f"Input: {attempt.input}")
     else:
-        lines = [failure_message(attempt)]
-    lines.append(f"Input: {attempt.input}")
+        lines = [failure_message(attempt, note), *failure_details(attempt, note)]
     if attempt.retries:
         lines.append(f"Retries: {attempt.retries}")
     lines.append(f"Run: {attempt.run_id}, worker {attempt.worker_id}")
@@ -441,11 +476,12 @@ def describe_attempt(attempt: AttemptRecord) -> str:
 
 
 class RoutingFailure(Exception):
-    """A wrong route; carries the recorded attempt."""
+    """A wrong route; carries the recorded attempt and what its case's rule expected."""
 
-    def __init__(self, attempt: AttemptRecord) -> None:
-        super().__init__(failure_message(attempt))
+    def __init__(self, attempt: AttemptRecord, note: CaseNote | None = None) -> None:
+        super().__init__(failure_message(attempt, note))
         self.attempt = attempt
+        self.note = note
 
 
 class RoutingCase(pytest.Item):
@@ -458,7 +494,7 @@ class RoutingCase(pytest.Item):
 
     def setup(self) -> None:
         """Route the case and record the attempt."""
-        attempt = self.config.stash[SESSION_KEY].attempt(self.work)
+        attempt = routing_session(self.config).attempt(self.work)
         self.stash[ATTEMPT_KEY] = attempt
         self.user_properties += [
             ("routelens_run_id", attempt.run_id),
@@ -474,16 +510,18 @@ class RoutingCase(pytest.Item):
         """Fail when the route was wrong."""
         attempt = self.stash[ATTEMPT_KEY]
         if attempt.verdict is Verdict.FAIL:
-            raise RoutingFailure(attempt)
+            raise RoutingFailure(attempt, routing_session(self.config).case_note(self.work.case))
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         """Show "Expected X, got Y" and the input instead of a traceback."""
         if isinstance(excinfo.value, RoutingFailure):
-            return describe_attempt(excinfo.value.attempt)
+            return describe_attempt(excinfo.value.attempt, excinfo.value.note)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
-        """Where the test comes from: the case file and the case."""
-        return self.path, None, f"{self.name} ({self.work.case.category})"
+        """Where the test comes from: the case file, the case's line (0-based) and the case."""
+        suite = routing_session(self.config).suite
+        line = suite.case_lines.get(self.work.case.id, 1) if suite is not None else 1
+        return self.path, line - 1, f"{self.name} ({self.work.case.category})"

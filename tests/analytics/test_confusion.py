@@ -171,3 +171,42 @@ def test_report_dict_has_the_documented_shape() -> None:
         "mean_options_score",
         "cases",
     }
+
+
+def test_right_workflow_and_negative_routes_are_no_confusion_and_no_ask_row() -> None:
+    matrix = confusion_matrix(
+        [
+            # a workflow (search, then bulk) routed to its second step: right
+            RouteCount(None, "jira-bulk", False, 3, category="workflow", passed=True),
+            # a workflow that asked: right, and not a case that expects a question
+            RouteCount(None, None, True, 2, category="workflow", passed=True),
+            # a workflow routed outside its steps: wrong
+            RouteCount(None, "jira-issue", False, 1, category="workflow", passed=False),
+            # a negative case (not jira-issue) routed elsewhere: right
+            RouteCount(None, "jira-search", False, 4, category="negative", passed=True),
+            # ... and routed to the skill it must not use: wrong
+            RouteCount(None, "jira-issue", False, 2, category="negative", passed=False),
+            # a disambiguation case that asked: right, the only "(ask)" row
+            RouteCount(None, None, True, 5, category="disambiguation", passed=True),
+        ]
+    )
+    assert matrix.labels == (
+        "jira-bulk",
+        "jira-issue",
+        "jira-search",
+        "(ask)",
+        "(workflow)",
+        "(negative)",
+        "clarified",
+        "none",
+    )
+    assert matrix.cell("jira-bulk", "jira-bulk") == 3
+    assert matrix.cell("jira-search", "jira-search") == 4
+    assert matrix.cell("(workflow)", "clarified") == 2
+    assert matrix.cell("(ask)", "clarified") == 5
+    assert [(p.expected, p.actual, p.count) for p in top_confusions(matrix)] == [
+        ("(negative)", "jira-issue", 2),
+        ("(workflow)", "jira-issue", 1),
+    ]
+    scores = {score.skill: score for score in skill_scores(matrix)}
+    assert scores["jira-search"].precision == 1.0  # the negative case's right routes count

@@ -222,6 +222,9 @@ def test_summary_as_dict_is_json_ready_with_expected_shape() -> None:
         "mean_options_score",
         "mean_commands_score",
         "error_types",
+        "mean_confirmation_score",
+        "skipped",
+        "trigger_rates",
     }
     assert (data["cases"], data["attempts"], data["passed"], data["failed"]) == (3, 3, 1, 1)
     assert data["accuracy"] == 0.5
@@ -236,3 +239,52 @@ def test_summary_as_dict_is_json_ready_with_expected_shape() -> None:
     assert data["latency_p50_s"] == 3.0
     assert data["mean_options_score"] is None
     assert data["error_types"] == {"timeout": 1}
+
+
+def test_skipped_cases_are_listed_and_never_counted() -> None:
+    definitions = [
+        {"id": "a", "category": "core"},
+        {"id": "s1", "category": "edge", "skip": True, "skip_reason": "needs a live board"},
+        {"id": "s2", "category": "direct", "skip": True},
+        {"id": "s3", "category": "direct", "skip": True},  # run anyway (--include-skipped)
+    ]
+    rows = [make_attempt("a"), make_attempt("s3", Verdict.FAIL)]
+    summary = summarize_attempts(rows, cases=definitions)
+    assert [(s.case_id, s.category, s.reason) for s in summary.skipped] == [
+        ("s1", "edge", "needs a live board"),
+        ("s2", "direct", None),
+    ]
+    assert (summary.attempts, summary.accuracy) == (2, 0.5)
+    assert summary_as_dict(summary)["skipped"][0] == {
+        "case_id": "s1",
+        "category": "edge",
+        "reason": "needs a live board",
+    }
+
+
+@pytest.mark.parametrize(
+    ("category", "label"),
+    [
+        ("workflow", "(workflow)"),
+        ("negative", "(negative)"),
+        ("direct", "(no skill)"),
+        ("edge", "(ask)"),
+        ("disambiguation", "(ask)"),
+    ],
+)
+def test_cases_without_an_expected_skill_are_labelled_by_what_they_expect(
+    category: str, label: str
+) -> None:
+    failed = make_attempt("w", Verdict.FAIL, category=category, expected=None, actual="jira-x")
+    summary = summarize_attempts([failed])
+    assert [(c.expected, c.actual) for c in summary.top_confusions] == [(label, "jira-x")]
+    assert list(summary.by_expected_skill) == [label]
+
+
+def test_the_confirmation_score_is_averaged_over_the_cases_that_have_one() -> None:
+    rows = [
+        make_attempt("a", confirmation_score=1.0),
+        make_attempt("b", confirmation_score=0.0, repeat_index=1),
+        make_attempt("c"),
+    ]
+    assert summarize_attempts(rows).mean_confirmation_score == 0.5

@@ -32,10 +32,11 @@ class GitRepo:
     root: Path
     commits: dict[str, str] = field(default_factory=dict)
     day: int = 0
+    offset: str = "+00:00"  # the UTC offset of the next commit's dates
 
     def git(self, *args: str) -> str:
         """Run git here with an isolated configuration and the next commit's dates."""
-        stamp = f"2025-01-{max(self.day, 1):02d}T12:00:00+00:00"  # commit N on day N
+        stamp = f"2025-01-{max(self.day, 1):02d}T12:00:00{self.offset}"  # commit N on day N
         env = {
             **os.environ,
             "GIT_CONFIG_GLOBAL": os.devnull,

@@ -4,6 +4,7 @@ planted flipped case."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 
 from routelens.changes.impact import nearest_run
-from routelens.changes.impact_inputs import find_events, measure_impact
+from routelens.changes.impact_inputs import find_events, measure_impact, reproduce_command
+from routelens.changes.model import ChangeEvent, ChangeKind, StoredChangeEvent
 from routelens.changes.scan import scan_repository
 from routelens.errors import InputError
 from routelens.store import RunCaseRecord, RunSkillRecord, Store, Verdict, open_store
@@ -206,3 +208,17 @@ def test_a_pure_rename_has_nothing_to_compare(store: Store, repo: GitRepo) -> No
     assert (impact.before, impact.after, impact.missing) == (None, None, [])
     assert impact.comparison_note is not None
     assert "rename only" in impact.comparison_note
+
+
+def test_the_suggested_command_repeats_the_other_sides_repeat(repo: GitRepo) -> None:
+    event = ChangeEvent(
+        str(repo.root), "deploy", ChangeKind.MODIFIED, "skills/deploy/SKILL.md", None,
+        "c" * 40, "p" * 40, "a", datetime(2025, 1, 2, tzinfo=UTC), "m", "h1", "h2",
+        None, None, False, 1, 1,
+    )  # fmt: skip
+    stored = StoredChangeEvent(1, datetime(2025, 1, 3, tzinfo=UTC), event)
+    template = make_run("other", settings={"repeat": 5}, skills_dir=str(repo.root / "skills"))
+    command = reproduce_command(stored, "c" * 40, template, "sqlite:///s.sqlite")
+    assert "--model claude-test --repeat 5 --store sqlite:///s.sqlite" in command
+    once = reproduce_command(stored, "c" * 40, replace(template, settings={}), "x")
+    assert "--repeat" not in once

@@ -164,3 +164,43 @@ def test_help_is_the_docstring() -> None:
     result = runner.invoke(app, ["confusion", "--help"])
     assert result.exit_code == 0
     assert "expected" in result.stdout
+
+
+LONG = ["jira-issue-management-and-triage", "jira-search-jql-and-saved-filters", "jira-lifecycle"]
+
+
+def plant_long_names(store_url: str) -> None:
+    with open_store(store_url) as store:
+        store.create_run(make_run("run-1", started_at=NOW - timedelta(days=1)), [], [])
+        at = {"started_at": NOW - timedelta(hours=1), "finished_at": NOW - timedelta(hours=1)}
+        store.record_attempts(
+            [
+                make_attempt(
+                    f"c{index}",
+                    Verdict.FAIL if index % 2 else Verdict.PASS,
+                    expected=LONG[index % 3],
+                    actual=LONG[(index + index % 2) % 3],
+                    **at,
+                )
+                for index in range(9)
+            ]
+        )
+
+
+def test_a_narrow_pipe_numbers_the_columns_and_names_every_skill_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'long.sqlite'}"
+    plant_long_names(url)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, ["confusion", "--store", url])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    assert "Columns:" in result.stdout
+    for index, name in enumerate(sorted(LONG), start=1):
+        assert f"  {index}  {name}" in result.stdout
+        assert f"{index} {name}" in result.stdout  # the row, numbered and in full
+    monkeypatch.setenv("COLUMNS", "400")
+    wide = runner.invoke(app, ["confusion", "--store", url])
+    assert "Columns:" not in wide.stdout
+    assert all(name in wide.stdout for name in LONG)

@@ -189,4 +189,28 @@ def test_output_files_get_their_folders_and_a_folder_is_bad_input(
         assert len(store.list_runs()) == 1  # the refused run never started
     nested = tmp_path / "a" / "b" / "run.jsonl"
     assert _run("export", run_id, "--out", str(nested), "--store", store_url)[0] == 0
-    assert nested.read_text().count("\n") == 4
+    lines = [json.loads(line) for line in nested.read_text().splitlines()]
+    assert [line for line in lines if line.get("kind", "attempt") == "attempt"]
+
+
+def test_import_creates_a_store_only_when_every_file_imports(
+    skills_dir: Path, cases_file: Path, store_url: str, tmp_path: Path
+) -> None:
+    _, out, _ = _run(*_suite(skills_dir, cases_file, store_url, "--json"))
+    bundle = tmp_path / "run.jsonl"
+    assert (
+        _run("export", json.loads(out)["run_id"], "--out", str(bundle), "--store", store_url)[0]
+        == 0
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"bad": 1}\n')
+    target = tmp_path / "new" / "deeper" / "store.sqlite"
+    code, _, err = _run("import", str(bundle), str(bad), "--store", str(target))
+    assert code == 2
+    assert "bad.jsonl:1" in err
+    assert not (tmp_path / "new").exists()  # no store, no folders, no staging file
+    code, out, err = _run("import", str(bundle), "--store", str(target))
+    assert code == 0, err
+    assert sorted(p.name for p in target.parent.iterdir()) == ["store.sqlite"]
+    with open_store(target, access="read") as store:
+        assert len(store.list_runs()) == 1

@@ -17,6 +17,7 @@ from routelens.cli import app
 from routelens.commands.trend import build_trend_report
 from routelens.errors import InputError
 from routelens.store import Verdict, open_store
+from tests.changes.history import GitRepo
 from tests.factories import make_attempt, make_run
 from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
@@ -148,3 +149,31 @@ def test_bad_input_exits_2(tmp_path: Path, flags: list[str], message: str) -> No
 def test_build_refuses_two_comparisons(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.sqlite") as store, pytest.raises(InputError):
         build_trend_report(store, AttemptFilter(), compare_label="x", compare_commit=True)
+
+
+def test_commits_are_compared_in_git_ancestry_order_not_run_order(
+    store_url: str, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.root.mkdir()
+    repo.git("init", "-q", "-b", "main")
+    shas = []
+    for label in ("first", "second", "third"):
+        repo.write("notes.txt", label)
+        shas.append(repo.commit(label, label))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    # the newest commit was measured first, the oldest last
+    plant(
+        store_url,
+        [
+            ("r3", start, "3", shas[2], [P, P]),
+            ("r1", start + timedelta(hours=1), "1", shas[0], [F, F]),
+            ("r2", start + timedelta(hours=2), "2", shas[1], [P, F]),
+        ],
+    )
+    with open_store(store_url) as store:
+        report = build_trend_report(store, AttemptFilter(), compare_commit=True, repo=repo.root)
+        by_run_order = build_trend_report(store, AttemptFilter(), compare_commit=True)
+    assert [point.key for point in report.releases] == shas
+    assert [point.counts.accuracy for point in report.releases] == [0.0, 0.5, 1.0]
+    assert [point.key for point in by_run_order.releases] == [shas[2], shas[0], shas[1]]

@@ -216,10 +216,12 @@ def test_bad_arms_fail_at_create_and_store_nothing(
     monkeypatch.chdir(tmp_path)  # outside any git repository
     broken = tmp_path / "broken"
     (broken / "x").mkdir(parents=True)
-    (broken / "x" / "SKILL.md").write_text("no front matter\n", encoding="utf-8")
+    (broken / "x" / "SKILL.md").write_text(
+        "---\nname: [x]\ndescription: y\n---\n", encoding="utf-8"
+    )
     renamed = write_small_skills(tmp_path / "renamed")
     (renamed / "search" / "SKILL.md").unlink()
-    with pytest.raises(InputError, match="front matter"):
+    with pytest.raises(InputError, match="must be a string, not list"):
         create_experiment(store, _plan("bad", control_dir, broken, cases))
     with pytest.raises(InputError):  # the cases name a skill this arm lacks
         create_experiment(store, _plan("bad", control_dir, renamed, cases))

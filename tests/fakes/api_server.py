@@ -73,6 +73,7 @@ from tests.fakes.openai_wire import (
 __all__ = [
     "FakeApiServer",
     "FakeResponse",
+    "LimiterCounts",
     "RecordedRequest",
     "RequestLimiter",
     "anthropic_api_error",
@@ -113,47 +114,127 @@ class Admission:
     reset_s: float
     retry_after_s: float = 0.0
     reason: str = ""
+    input_tokens_remaining: int | None = None
+    input_tokens_reset_s: float = 0.0
+
+
+class TokenBucket:
+    """`per_minute` units refilling continuously up to `capacity` (Anthropic's documented
+    algorithm); it may go below zero when a request is charged after it was admitted."""
+
+    def __init__(self, per_minute: int, capacity: int | None = None) -> None:
+        self.per_minute = per_minute
+        self.capacity = float(capacity if capacity is not None else per_minute)
+        self.level = self.capacity
+        self._refilled_at = time.monotonic()
+
+    def refill(self, now: float) -> None:
+        earned = (now - self._refilled_at) * self.per_minute / 60.0
+        self.level = min(self.capacity, self.level + earned)
+        self._refilled_at = now
+
+    def seconds_until(self, level: float) -> float:
+        """Seconds until the bucket holds `level` units."""
+        return max(level - self.level, 0.0) * 60.0 / self.per_minute
+
+    def drain(self, now: float) -> None:
+        self.level, self._refilled_at = 0.0, now
+
+
+@dataclass
+class LimiterCounts:
+    """What a rate-limited server has seen: admitted and refused requests, input tokens."""
+
+    admitted: int = 0
+    refused: int = 0
+    input_tokens: int = 0
 
 
 class RequestLimiter:
-    """Requests per minute as a token bucket, plus a cap on requests in flight.
+    """Requests per minute as a token bucket, input tokens per minute, and a cap in flight.
 
-    The bucket holds `requests_per_minute` tokens and refills continuously at
-    `requests_per_minute / 60` a second (the algorithm Anthropic documents for its own
-    limits): a burst of R passes at once, after that one request every 60/R seconds.
-    `reset_s` is the time until the bucket is full again; `retry_after_s` the time until
-    the next token. A request over `max_concurrent` is refused with a one-second retry.
+    The request bucket holds `burst` tokens (default: `requests_per_minute`) and refills
+    continuously at `requests_per_minute / 60` a second (the algorithm Anthropic documents
+    for its own limits): a burst passes at once, after that one request every 60/R seconds.
+    The input-token bucket (`input_tokens_per_minute`) admits a request while it is above
+    zero and is charged the answer's uncached input tokens (input + cache writes; cache reads
+    do not count, as documented). `reset_s` is the time until a bucket is full again;
+    `retry_after_s` the time until the next request would pass. A request over
+    `max_concurrent` is refused with a one-second retry; its headers still tell the budget.
     """
 
-    def __init__(self, requests_per_minute: int | None, max_concurrent: int | None) -> None:
+    def __init__(
+        self,
+        requests_per_minute: int | None,
+        max_concurrent: int | None,
+        *,
+        burst: int | None = None,
+        input_tokens_per_minute: int | None = None,
+    ) -> None:
         self.requests_per_minute = requests_per_minute
         self.max_concurrent = max_concurrent
-        self._tokens = float(requests_per_minute or 0)
-        self._refilled_at = time.monotonic()
+        self._requests = TokenBucket(requests_per_minute, burst) if requests_per_minute else None
+        self._input_tokens = (
+            TokenBucket(input_tokens_per_minute) if input_tokens_per_minute else None
+        )
         self._in_flight = 0
         self._lock = threading.Lock()
+        self.counts = LimiterCounts()
+
+    @property
+    def input_tokens_per_minute(self) -> int | None:
+        """The input-token limit, when one is enforced."""
+        return self._input_tokens.per_minute if self._input_tokens else None
 
     def admit(self) -> Admission:
         """Take a token and a concurrency slot, or say why not and when to retry."""
-        full = float(self.requests_per_minute or 0)
         with self._lock:
             self._refill()
             if self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
-                return Admission(False, 0, self._seconds_until(full), 1.0, "concurrent requests")
-            if self.requests_per_minute is not None:
-                if self._tokens < 1:
-                    retry_after_s = self._seconds_until(1.0)
-                    reason = "requests per minute"
-                    return Admission(False, 0, self._seconds_until(full), retry_after_s, reason)
-                self._tokens -= 1
+                return self._refused(1.0, "concurrent requests")
+            if self._requests is not None and self._requests.level < 1:
+                return self._refused(self._requests.seconds_until(1.0), "requests per minute")
+            if self._input_tokens is not None and self._input_tokens.level <= 0:
+                wait = self._input_tokens.seconds_until(1.0)
+                return self._refused(wait, "input tokens per minute")
+            if self._requests is not None:
+                self._requests.level -= 1
             self._in_flight += 1
-            return Admission(True, math.floor(self._tokens), self._seconds_until(full))
+            self.counts.admitted += 1
+            return self._admission(True)
+
+    def charge_input_tokens(self, tokens: int) -> Admission:
+        """Count an admitted request's input tokens; the admission as its headers tell it."""
+        with self._lock:
+            self._refill()
+            if self._input_tokens is not None:
+                self._input_tokens.level -= tokens
+            self.counts.input_tokens += tokens
+            return self._admission(True)
+
+    def _refused(self, retry_after_s: float, reason: str) -> Admission:
+        self.counts.refused += 1
+        return dataclasses.replace(
+            self._admission(False), retry_after_s=retry_after_s, reason=reason
+        )
+
+    def _admission(self, admitted: bool) -> Admission:
+        requests, tokens = self._requests, self._input_tokens
+        return Admission(
+            admitted,
+            math.floor(max(requests.level, 0.0)) if requests else 0,
+            requests.seconds_until(requests.capacity) if requests else 0.0,
+            input_tokens_remaining=math.floor(max(tokens.level, 0.0)) if tokens else None,
+            input_tokens_reset_s=tokens.seconds_until(tokens.capacity) if tokens else 0.0,
+        )
 
     def drain(self) -> None:
-        """Empty the bucket, so a measurement starts at the sustained rate, not a burst."""
+        """Empty the buckets, so a measurement starts at the sustained rate, not a burst."""
         with self._lock:
-            self._tokens = 0.0
-            self._refilled_at = time.monotonic()
+            now = time.monotonic()
+            for bucket in (self._requests, self._input_tokens):
+                if bucket is not None:
+                    bucket.drain(now)
 
     def release(self) -> None:
         """Give back the concurrency slot of an admitted request once it is answered."""
@@ -162,31 +243,41 @@ class RequestLimiter:
 
     def _refill(self) -> None:
         now = time.monotonic()
-        if self.requests_per_minute is not None:
-            rate = self.requests_per_minute / 60.0
-            earned = (now - self._refilled_at) * rate
-            self._tokens = min(float(self.requests_per_minute), self._tokens + earned)
-        self._refilled_at = now
-
-    def _seconds_until(self, tokens: float) -> float:
-        if not self.requests_per_minute:
-            return 0.0
-        return max(tokens - self._tokens, 0.0) * 60.0 / self.requests_per_minute
+        for bucket in (self._requests, self._input_tokens):
+            if bucket is not None:
+                bucket.refill(now)
 
 
 class FakeApiServer:
     """A scripted stand-in for the paid APIs on 127.0.0.1, started and stopped as a context.
 
-    `requests_per_minute` and `max_concurrent` turn on rate limiting (see `RequestLimiter`);
-    refused requests get a 429 `rate_limit_error` in the called API's shape. Anthropic
+    `requests_per_minute` (with an optional smaller `burst`), `input_tokens_per_minute` and
+    `max_concurrent` turn on rate limiting (see `RequestLimiter`); refused requests get a 429
+    `rate_limit_error` in the called API's shape. `listen_backlog` is the accept queue. Anthropic
     clients use `base_url`, OpenAI clients `openai_base_url` (it ends in `/v1`).
     """
 
     def __init__(
-        self, *, requests_per_minute: int | None = None, max_concurrent: int | None = None
+        self,
+        *,
+        requests_per_minute: int | None = None,
+        max_concurrent: int | None = None,
+        burst: int | None = None,
+        input_tokens_per_minute: int | None = None,
+        listen_backlog: int = 128,
     ) -> None:
-        limited = requests_per_minute is not None or max_concurrent is not None
-        self._limiter = RequestLimiter(requests_per_minute, max_concurrent) if limited else None
+        self.listen_backlog = listen_backlog
+        limits = (requests_per_minute, max_concurrent, input_tokens_per_minute)
+        self._limiter = (
+            RequestLimiter(
+                requests_per_minute,
+                max_concurrent,
+                burst=burst,
+                input_tokens_per_minute=input_tokens_per_minute,
+            )
+            if any(limit is not None for limit in limits)
+            else None
+        )
         self._cache = PromptCache()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -226,6 +317,13 @@ class FakeApiServer:
         with self._lock:
             self._queue.extend(responses)
 
+    def rate_limit_counts(self) -> LimiterCounts:
+        """A copy of the limiter's counts so far (all zero without rate limits)."""
+        if self._limiter is None:
+            return LimiterCounts()
+        with self._limiter._lock:
+            return dataclasses.replace(self._limiter.counts)
+
     def drain_rate_limit(self) -> None:
         """Empty the request bucket (see `RequestLimiter.drain`); no-op without rate limits."""
         if self._limiter is not None:
@@ -245,7 +343,8 @@ class FakeApiServer:
         """Bind a free loopback port and serve from a daemon thread."""
         httpd = _QuietServer(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
         httpd.daemon_threads = True
-        httpd.request_queue_size = 128  # the default of 5 stalls concurrent benchmarks
+        # http.server's default backlog of 5 drops connections opened many at once
+        httpd.request_queue_size = self.listen_backlog
         httpd.server_bind()
         httpd.server_activate()
         httpd.owner = self  # type: ignore[attr-defined]
@@ -306,15 +405,28 @@ class FakeApiServer:
             is_openai = request.path == CHAT_COMPLETIONS_PATH
             response = openai_server_error(message) if is_openai else anthropic_api_error(message)
         if admission is not None and 200 <= response.status < 300:
-            response = self._with_request_headers(request, response, admission)
+            charged = self._charge(request, response)
+            response = self._with_request_headers(request, response, charged)
         return response, admission
+
+    def _charge(self, request: RecordedRequest, response: FakeResponse) -> Admission:
+        """Count the answer's uncached input tokens against the input-token limit."""
+        assert self._limiter is not None
+        usage = response.body.get("usage", {}) if isinstance(response.body, dict) else {}
+        tokens = 0
+        if request.path == MESSAGES_PATH and isinstance(usage, dict):
+            tokens = int(usage.get("input_tokens") or 0)
+            tokens += int(usage.get("cache_creation_input_tokens") or 0)
+        return self._limiter.charge_input_tokens(tokens)
 
     def _refusal(self, request: RecordedRequest, admission: Admission) -> FakeResponse:
         limit = self._requests_limit()
         message = f"Number of {admission.reason} has exceeded your rate limit"
         if request.path == CHAT_COMPLETIONS_PATH:
             headers = openai_ratelimit_headers(
-                requests_limit=limit, requests_remaining=0, requests_reset_s=admission.reset_s
+                requests_limit=limit,
+                requests_remaining=admission.remaining,
+                requests_reset_s=admission.reset_s,
             )
             return openai_error(
                 429,
@@ -324,11 +436,7 @@ class FakeApiServer:
                 admission.retry_after_s,
                 headers=headers,
             )
-        headers = {
-            "anthropic-ratelimit-requests-limit": str(limit),
-            "anthropic-ratelimit-requests-remaining": "0",
-            "anthropic-ratelimit-requests-reset": rfc3339_after(admission.reset_s),
-        }
+        headers = self._anthropic_budget_headers(admission)
         return anthropic_error(
             429, "rate_limit_error", message, retry_after=admission.retry_after_s, headers=headers
         )
@@ -336,22 +444,42 @@ class FakeApiServer:
     def _with_request_headers(
         self, request: RecordedRequest, response: FakeResponse, admission: Admission
     ) -> FakeResponse:
-        if self._limiter is None or self._limiter.requests_per_minute is None:
+        if self._limiter is None:
             return response
         limit = self._requests_limit()
         if request.path == CHAT_COMPLETIONS_PATH:
+            if self._limiter.requests_per_minute is None:
+                return response
             current = {
                 "x-ratelimit-limit-requests": str(limit),
                 "x-ratelimit-remaining-requests": str(admission.remaining),
                 "x-ratelimit-reset-requests": go_duration(admission.reset_s),
             }
         else:
-            current = {
-                "anthropic-ratelimit-requests-limit": str(limit),
+            current = self._anthropic_budget_headers(admission)
+        return dataclasses.replace(response, headers={**response.headers, **current})
+
+    def _anthropic_budget_headers(self, admission: Admission) -> dict[str, str]:
+        """The `anthropic-ratelimit-*` headers of the limits this server enforces."""
+        assert self._limiter is not None
+        headers: dict[str, str] = {}
+        refused = not admission.admitted
+        if self._limiter.requests_per_minute is not None or refused:
+            headers = {
+                "anthropic-ratelimit-requests-limit": str(self._requests_limit()),
                 "anthropic-ratelimit-requests-remaining": str(admission.remaining),
                 "anthropic-ratelimit-requests-reset": rfc3339_after(admission.reset_s),
             }
-        return dataclasses.replace(response, headers={**response.headers, **current})
+        tokens_limit = self._limiter.input_tokens_per_minute
+        if tokens_limit is not None:
+            headers["anthropic-ratelimit-input-tokens-limit"] = str(tokens_limit)
+            headers["anthropic-ratelimit-input-tokens-remaining"] = str(
+                admission.input_tokens_remaining
+            )
+            headers["anthropic-ratelimit-input-tokens-reset"] = rfc3339_after(
+                admission.input_tokens_reset_s
+            )
+        return headers
 
     def _opened(self, connection: socket.socket) -> None:
         with self._lock:

@@ -444,3 +444,68 @@ def test_stop_releases_a_sleeping_slow_answer() -> None:
 )
 def test_go_duration_spells_reset_times_like_openai(seconds: float, spelled: str) -> None:
     assert go_duration(seconds) == spelled
+
+
+async def _outcomes(server: FakeApiServer, count: int, text: str = "x") -> list[Any]:
+    client = claude(server)
+    outcomes: list[Any] = []
+    for _ in range(count):
+        try:
+            raw = await client.messages.with_raw_response.create(
+                model=MODEL, max_tokens=8, messages=[{"role": "user", "content": text}]
+            )
+            outcomes.append((raw.headers, await raw.parse()))
+        except anthropic.RateLimitError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def test_a_burst_smaller_than_the_limit_caps_the_bucket_but_the_limit_header_stays() -> None:
+    with FakeApiServer(requests_per_minute=600, burst=3) as server:
+        outcomes = asyncio.run(_outcomes(server, 5))
+        counts = server.rate_limit_counts()
+    admitted = [o for o in outcomes if isinstance(o, tuple)]
+    assert len(admitted) >= 3  # the burst, plus what refilled meanwhile (10 a second)
+    assert len(admitted) < 5
+    assert all(h["anthropic-ratelimit-requests-limit"] == "600" for h, _ in admitted)
+    assert [h["anthropic-ratelimit-requests-remaining"] for h, _ in admitted[:3]] == [
+        "2",
+        "1",
+        "0",
+    ]
+    assert (counts.admitted, counts.refused) == (len(admitted), 5 - len(admitted))
+
+
+def test_input_tokens_are_charged_after_the_answer_and_refuse_once_spent() -> None:
+    with FakeApiServer(input_tokens_per_minute=500) as server:
+        outcomes = asyncio.run(_outcomes(server, 3, text="find the open bugs " * 60))
+        counts = server.rate_limit_counts()
+    headers, message = outcomes[0]
+    spent = message.usage.input_tokens + (message.usage.cache_creation_input_tokens or 0)
+    assert spent > 250  # so two requests overdraw the bucket of 500
+    assert headers["anthropic-ratelimit-input-tokens-limit"] == "500"
+    remaining = int(headers["anthropic-ratelimit-input-tokens-remaining"])
+    assert remaining in (500 - spent, 501 - spent)
+    refused = outcomes[2]  # the second overdrew the bucket: the third waits for a refill
+    assert isinstance(refused, anthropic.RateLimitError)
+    assert refused.response.headers["anthropic-ratelimit-input-tokens-remaining"] == "0"
+    assert "input tokens per minute" in str(refused)
+    assert counts.input_tokens == 2 * spent
+    assert (counts.admitted, counts.refused) == (2, 1)
+
+
+def test_a_refusal_for_requests_in_flight_still_tells_the_budget_left() -> None:
+    async def scenario(server: FakeApiServer) -> list[Any]:
+        client = claude(server)
+        calls = [ask(client, "create an issue") for _ in range(3)]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    with FakeApiServer(requests_per_minute=600, max_concurrent=1) as server:
+        server.script(lambda request: slow(server.default_response(request), 0.3))
+        outcomes = asyncio.run(scenario(server))
+    refused = [o for o in outcomes if isinstance(o, anthropic.RateLimitError)]
+    assert len(refused) == 2
+    # the bucket of 600 is nearly full: the refusal was for concurrency, not for the budget
+    assert all(
+        int(o.response.headers["anthropic-ratelimit-requests-remaining"]) > 500 for o in refused
+    )

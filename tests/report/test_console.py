@@ -8,6 +8,7 @@ from datetime import datetime
 from rich.console import Console
 
 from routelens.analytics.summary import summarize_attempts
+from routelens.analytics.trigger_rate import TriggerRule
 from routelens.report.console import render_run_summary, render_runs_table
 from routelens.store.records import AttemptRecord, RunStatus, Verdict
 from tests.factories import make_attempt, make_run
@@ -164,3 +165,24 @@ def test_runs_table_lists_runs_with_and_without_summary() -> None:
         "-",
         "",
     ]
+
+
+def test_skips_trigger_rates_and_confirmations_are_printed() -> None:
+    rows = [
+        make_attempt("t-001", category="direct", expected="jira-worklog", confirmation_score=1.0),
+        make_attempt(
+            "t-002", Verdict.FAIL, category="negative", expected=None, actual="jira-worklog"
+        ),
+    ]
+    summary = summarize_attempts(
+        rows,
+        cases=[{"id": "s9", "category": "edge", "skip": True, "skip_reason": "needs a board"}],
+        trigger=TriggerRule("jira-worklog", 0.5),
+    )
+    console = Console(width=160, record=True)
+    render_run_summary(console, make_run(), summary, slo=0.85)
+    text = console.export_text()
+    assert "Asked for confirmation on requires_confirmation cases: 100.0%" in text
+    assert "Queries passing the trigger-rate rule: 1/2" in text
+    assert "  s9 (edge): needs a board" in text
+    assert "Skipped (1 cases, never in the accuracy)" in text

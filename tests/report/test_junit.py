@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from routelens.report.junit import write_junit_xml
-from routelens.store.records import AttemptRecord, Verdict
+from routelens.store.records import AttemptRecord, RunCaseRecord, Verdict
 from tests.factories import make_attempt, make_run
 
 RUN = make_run("run-42", skills_hash="abc123")
@@ -133,3 +133,109 @@ def test_file_is_pretty_utf8_with_declaration_and_deterministic(tmp_path: Path) 
     assert [case.get("name") for case in cases] == ["a[r0]", "b-café[r0]"]
     assert child(cases[1], "failure").get("message") == "Expected deploy, got réview"
     assert child(cases[0], "error").get("message") == "bad\ufffdbyte"
+
+
+def case_row(definition: dict[str, object], position: int = 0) -> RunCaseRecord:
+    return RunCaseRecord(
+        "run-42", str(definition["id"]), str(definition["category"]), position, definition
+    )
+
+
+WORKFLOW_CASE = {
+    "id": "wf",
+    "category": "workflow",
+    "input": "close every bug fixed in sprint 12",
+    "workflow": [{"skill": "jira-search"}, {"skill": "jira-bulk"}],
+}
+
+
+def test_a_failed_workflow_says_what_the_workflow_rule_expected(tmp_path: Path) -> None:
+    run = make_run("run-42", settings={"workflow_rule": "any-step"})
+    failed = make_attempt("wf", Verdict.FAIL, category="workflow", expected=None, actual="x")
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, run, [failed], [case_row(WORKFLOW_CASE)])
+    failure = child(child(only_suite(ET.parse(path).getroot()), "testcase"), "failure")
+    assert failure.get("message") == (
+        "Expected jira-search or jira-bulk or a clarifying question (any workflow step), got x"
+    )
+    old_run = make_run("run-42")  # recorded before the rule was a setting: first step
+    write_junit_xml(path, old_run, [failed], [case_row(WORKFLOW_CASE)])
+    failure = child(child(only_suite(ET.parse(path).getroot()), "testcase"), "failure")
+    assert (
+        failure.get("message")
+        == "Expected jira-search or a clarifying question (first step), got x"
+    )
+
+
+def test_the_teams_question_is_shown_beside_the_routers(tmp_path: Path) -> None:
+    definition = {
+        "id": "d1",
+        "category": "disambiguation",
+        "input": "show me the sprint",
+        "expected_skill": "jira-agile",
+        "ask": "Sprint details or the issues in it?",
+    }
+    asked = make_attempt(
+        "d1",
+        Verdict.FAIL,
+        category="disambiguation",
+        expected="jira-agile",
+        asked_clarification=True,
+        response_text="Which board?",
+    )
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, RUN, [asked], [case_row(definition)])
+    failure = child(child(only_suite(ET.parse(path).getroot()), "testcase"), "failure")
+    assert failure.text == (
+        "Input: ship it\nExpected question: Sprint details or the issues in it?\n"
+        "Router asked: Which board?"
+    )
+
+
+def test_skipped_cases_are_skipped_testcases_with_their_reason(tmp_path: Path) -> None:
+    cases = [
+        case_row({"id": "a", "category": "core", "input": "x"}),
+        case_row(
+            {"id": "s", "category": "edge", "input": "y", "skip": True, "skip_reason": "later"}
+        ),
+    ]
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, RUN, [make_attempt("a")], cases)
+    suite = only_suite(ET.parse(path).getroot())
+    assert (suite.get("tests"), suite.get("skipped")) == ("2", "1")
+    skipped = suite.findall("testcase")[1]
+    assert skipped.get("name") == "s"
+    assert child(skipped, "skipped").get("message") == "later"
+
+
+def test_a_trigger_set_gets_one_test_per_query_with_its_rate(tmp_path: Path) -> None:
+    run = make_run("run-42", settings={"trigger_skill": "jira-worklog", "trigger_threshold": 0.5})
+    rows = [
+        make_attempt("t-001", category="direct", expected="jira-worklog", repeat_index=0),
+        make_attempt(
+            "t-001", Verdict.FAIL, category="direct", expected="jira-worklog", repeat_index=1
+        ),
+        make_attempt(
+            "t-001", Verdict.FAIL, category="direct", expected="jira-worklog", repeat_index=2
+        ),
+        make_attempt(
+            "t-002", Verdict.FAIL, category="negative", expected=None, actual="jira-worklog"
+        ),
+    ]
+    path = tmp_path / "junit.xml"
+    write_junit_xml(path, run, rows)
+    root = ET.parse(path).getroot()
+    attempts_suite, rates = root.findall("testsuite")
+    assert attempts_suite.get("tests") == "4"
+    assert (rates.get("name"), rates.get("tests"), rates.get("failures")) == (
+        "routelens:smoke:trigger-rates",
+        "2",
+        "2",
+    )
+    first = rates.findall("testcase")[0]
+    assert child(first, "failure").get("message") == (
+        "triggered 1/3 (33%), below the threshold 0.5; should_trigger is true"
+    )
+    properties = {p.get("name"): p.get("value") for p in first.iter("property")}
+    assert properties["trigger_rate"] == "0.3333"
+    assert root.get("failures") == "5"

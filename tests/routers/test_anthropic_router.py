@@ -80,6 +80,16 @@ def test_the_request_offers_skills_as_claude_code_does(
     )
 
 
+def test_a_temperature_reaches_the_request_body(
+    server: FakeApiServer, small_skills: SkillSet
+) -> None:
+    route(make_router(server, temperature=0.3), RouteRequest("C1", "close TES-1", small_skills))
+    route(make_router(server), RouteRequest("C1", "close TES-1", small_skills))
+    with_temperature, without = (request.body for request in server.requests)
+    assert with_temperature["temperature"] == 0.3
+    assert "temperature" not in without
+
+
 def test_a_tool_call_is_the_route_with_usage_and_cost(
     server: FakeApiServer, small_skills: SkillSet
 ) -> None:
@@ -229,3 +239,35 @@ def test_no_key_is_a_clear_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="ANTHROPIC_API_KEY") as raised:
         AnthropicRouter(MODEL)
     assert raised.value.field == "api_key"
+
+
+def test_write_text_is_one_plain_request_retried_like_an_attempt(server: FakeApiServer) -> None:
+    server.enqueue(anthropic_overloaded_error(), anthropic_text("Accuracy held at 91.0%."))
+    router = make_router(server)
+
+    async def once() -> str:
+        try:
+            return await router.write_text("Summarise.", "Facts: {}", max_tokens=123)
+        finally:
+            await router.aclose()
+
+    assert asyncio.run(once()) == "Accuracy held at 91.0%."
+    first, second = server.requests
+    assert first.body == second.body
+    assert second.body == {
+        "model": MODEL,
+        "max_tokens": 123,
+        "system": "Summarise.",
+        "messages": [{"role": "user", "content": "Facts: {}"}],
+    }
+
+
+def test_the_limiter_learns_the_input_tokens_a_request_counts_against_the_limit(
+    small_skills: SkillSet,
+) -> None:
+    with FakeApiServer(requests_per_minute=600, input_tokens_per_minute=200_000) as server:
+        router = make_router(server, prompt_cache=False)
+        result = route(router, RouteRequest("C1", "find the open bugs", small_skills))
+    counted = result.tokens.input + result.tokens.cache_write
+    assert counted > 0
+    assert router.caller.limiter.input_tokens_per_request == counted

@@ -97,3 +97,31 @@ def test_model_is_required_and_local_servers_need_no_key(
     with pytest.raises(InputError, match="OPENAI_API_KEY"):
         OpenAIRouter("gpt-4o-mini")
     assert OpenAIRouter("local-model", base_url=server.openai_base_url).model == "local-model"
+
+
+def test_write_text_is_one_plain_request_retried_like_an_attempt(server: FakeApiServer) -> None:
+    server.enqueue(openai_server_error(), openai_text("Accuracy held at 91.0%."))
+    router = OpenAIRouter(
+        "gpt-4o-mini",
+        api_key="test-key",
+        base_url=server.openai_base_url,
+        caller=ApiCaller(retry_policy=RetryPolicy(max_retries=1, base_delay_s=0.01)),
+    )
+
+    async def once() -> str:
+        try:
+            return await router.write_text("Summarise.", "Facts: {}", max_tokens=123)
+        finally:
+            await router.aclose()
+
+    assert asyncio.run(once()) == "Accuracy held at 91.0%."
+    first, second = server.requests
+    assert first.body == second.body
+    assert second.body == {
+        "model": "gpt-4o-mini",
+        "max_tokens": 123,
+        "messages": [
+            {"role": "system", "content": "Summarise."},
+            {"role": "user", "content": "Facts: {}"},
+        ],
+    }

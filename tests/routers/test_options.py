@@ -93,3 +93,13 @@ def test_max_retries_is_ignored_with_a_note_for_routers_that_do_not_retry(
     assert "note: --max-retries applies to the anthropic, openai, claude-code routers" in (
         result.stderr
     )
+
+
+def test_a_refused_secret_or_url_credential_is_never_echoed() -> None:
+    with pytest.raises(InputError) as raised:
+        validated_options("anthropic", ApiRouterOptions, {"api_key": 987654321})
+    assert "987654321" not in str(raised.value)
+    assert "(given ***)" in str(raised.value)
+    with pytest.raises(InputError) as raised:
+        validated_options("anthropic", ApiRouterOptions, {"limiter_url": 5, "api_key": "s3cr3t"})
+    assert "s3cr3t" not in str(raised.value)

@@ -205,3 +205,66 @@ def test_concurrent_workers_stay_within_the_budget(
     # attempts in flight are counted at the largest cost seen, so the total never passes it
     assert spent <= 0.2 + 1e-9
     assert outcome.attempts_made >= 16
+
+
+def test_a_resumed_run_keeps_its_overrides_skips_and_rules(
+    store: Store, small_skills: SkillSet, small_suite: CaseSuite
+) -> None:
+    overrides = {"jira-search": "Find issues with JQL."}
+    skills = small_skills.with_descriptions(overrides)
+    skipping = replace(
+        small_suite,
+        cases=tuple(
+            case.model_copy(update={"skip": case.id == "C4"}) for case in small_suite.cases
+        ),
+    )
+    settings = RunSettings(router="function", description_overrides=overrides)
+    run = create_run(store, skills, skipping, settings)
+    assert run.skills_hash == skills.skills_hash != small_skills.skills_hash
+
+    resumed = load_resumable_run(store, run.run_id)
+    assert resumed.skills.skills_hash == run.skills_hash  # the overrides are applied again
+    assert resumed.settings.verdict_rules.workflow == "any-step"
+    outcome = execute_run(
+        store, run, resumed.skills, resumed.cases, FunctionRouter(lambda r: None), resumed.settings
+    )
+    assert outcome.attempts_made == 3  # C4 is skipped
+    assert {key[0] for key in store.attempt_keys(run.run_id)} == {"C1", "C2", "C3"}
+
+
+def test_runs_recorded_before_the_workflow_rule_setting_judge_by_the_first_step() -> None:
+    assert RunSettings.from_stored({"router": "local"}).workflow_rule == "first-step"
+    assert RunSettings.from_stored({"workflow_rule": "any-step"}).workflow_rule == "any-step"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "api_key",
+        "ANTHROPIC_API_KEY",
+        "access_token",  # *token*
+        "client_secret",  # *secret*
+        "proxy_password",  # *password*
+        "authorization",  # *auth*
+        "Auth_Header",
+    ],
+)
+def test_options_named_like_secrets_are_never_stored(name: str) -> None:
+    settings = RunSettings(router="anthropic", router_options={name: "s3cret", "temperature": 0.5})
+    stored = settings.storable()
+    assert stored["router_options"] == {"temperature": 0.5}
+    assert "s3cret" not in repr(stored)
+
+
+def test_credentials_in_option_urls_are_never_stored() -> None:
+    options = {
+        "base_url": "http://user:pa55@api.internal:8080/v1",
+        "limiter_url": "redis://:pa55@redis.internal:6379/0",
+        "note": "ops@example.com",
+    }
+    stored = RunSettings(router="anthropic", router_options=options).storable()
+    assert stored["router_options"] == {
+        "base_url": "http://api.internal:8080/v1",
+        "limiter_url": "redis://redis.internal:6379/0",
+        "note": "ops@example.com",
+    }

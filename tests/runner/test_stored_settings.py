@@ -73,3 +73,9 @@ def test_a_credential_in_base_url_reaches_neither_store_nor_export(
     )
     assert SENTINEL not in out.read_text()
     assert SENTINEL not in (tmp_path / "s.sqlite").read_bytes().decode("latin-1")
+
+
+@pytest.mark.parametrize("name", ["max_tokens", "timeout_s", "base_url", "limiter_url", "tokens"])
+def test_options_that_only_look_like_secrets_are_kept(name: str) -> None:
+    settings = RunSettings(router_options={name: 256})
+    assert settings.storable()["router_options"] == {name: 256}

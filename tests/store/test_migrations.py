@@ -241,3 +241,35 @@ def test_a_v4_store_gains_input_hashes_for_its_attempts_and_the_flaky_index(
                 select(tables.attempts.c.input_hash).where(tables.attempts.c.input == "later")
             ).scalar_one()
         assert later == input_hash("later")
+
+
+def test_a_v6_store_gains_the_v7_columns_and_keeps_its_rows(
+    store_url_factory: Callable[[], str], make_run: Any, make_attempt: Any
+) -> None:
+    url = store_url_factory()
+    with open_store(url) as store:
+        store.create_run(make_run(), [], [])
+        store.record_attempt(make_attempt())
+        with store.engine.begin() as connection:  # turn it back into a v6 store
+            for table, column in (
+                ("attempts", "confirmation_score"),
+                ("attempts", "nul_replaced"),
+                ("change_events", "committed_utc_offset_s"),
+                ("change_events", "new_has_front_matter"),
+            ):
+                connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+            connection.execute(
+                tables.schema_version.delete().where(tables.schema_version.c.version >= 7)
+            )
+    with open_store(url) as store:
+        assert _versions(store) == list(range(1, LATEST_VERSION + 1))
+        (attempt,) = store.attempts("run-1")
+        assert (attempt.confirmation_score, attempt.nul_replaced) == (None, False)
+        store.record_attempt(
+            make_attempt(case_id="case-2", confirmation_score=1.0, response_text="a\x00")
+        )
+        by_case = {a.case_id: a for a in store.attempts("run-1")}
+        assert (by_case["case-2"].confirmation_score, by_case["case-2"].nul_replaced) == (1.0, True)
+        with store.engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("change_events")}
+        assert {"committed_utc_offset_s", "new_has_front_matter"} <= columns

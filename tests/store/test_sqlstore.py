@@ -28,7 +28,8 @@ from routelens.store import (
     open_store,
     schema,
 )
-from routelens.store.sqlstore import MergeBatch, parse_store_url, redact_url
+from routelens.store.merge import MergeBatch
+from routelens.store.sqlstore import parse_store_url, redact_url
 
 MakeRun = Callable[..., RunRecord]
 MakeAttempt = Callable[..., AttemptRecord]

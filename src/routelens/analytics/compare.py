@@ -23,7 +23,7 @@ from routelens.analytics.stats import (
     paired_difference_interval,
     wilson_interval,
 )
-from routelens.analytics.summary import ASK_LABEL
+from routelens.analytics.summary import expectation_label
 from routelens.store.records import AttemptRecord, Verdict
 
 PairKey = tuple[str, int]
@@ -219,7 +219,7 @@ def _side_summary(
 
 
 def _skill_key(row: PairedCount) -> str:
-    return row.expected_skill if row.expected_skill is not None else ASK_LABEL
+    return expectation_label(row.category, row.expected_skill)
 
 
 def compare_groups(

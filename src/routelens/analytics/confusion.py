@@ -1,8 +1,12 @@
 """Expected x actual routing: the confusion matrix, per-skill precision/recall/F1, confusions.
 
-Rows are what a case expected (a skill, or "(ask)" when the right answer is a question);
-columns are what the router did (a skill, "clarified" or "none"). Only decided attempts
-(pass or fail) are counted: an error says nothing about routing.
+Rows are what a case expected: a skill; "(ask)" when the right answer is a question;
+"(workflow)", "(negative)" or "(no skill)" for workflow, negative and direct cases naming no
+`expected_skill` (see `analytics.summary.expectation_label`). A passing attempt routed to a
+skill counts on that skill's diagonal (a workflow's second step, a negative case's
+acceptable route, an alternate: each was right). Columns are what the router did (a skill,
+"clarified" or "none"). Only decided attempts (pass or fail) are counted: an error says
+nothing about routing, and only failed attempts are confusions.
 
 For one skill S, over the matrix:
 
@@ -13,9 +17,7 @@ For one skill S, over the matrix:
 * support(S) = the row total.
 
 A ratio with a zero denominator is None (sklearn's `zero_division` would make it 0; None
-keeps "never routed there" apart from "always wrong"). The matrix counts labels, not
-verdicts: an attempt that routed to an accepted alternate skill passes, yet sits off the
-diagonal here.
+keeps "never routed there" apart from "always wrong").
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from routelens.analytics.summary import ASK_LABEL, CLARIFIED_LABEL, NO_ROUTE_LABEL
+from routelens.analytics.summary import (
+    ASK_LABEL,
+    CLARIFIED_LABEL,
+    EXPECTATION_LABELS,
+    NO_ROUTE_LABEL,
+    expectation_label,
+)
 from routelens.suite.builtin import is_builtin_route
 
 OUTCOME_LABELS = (CLARIFIED_LABEL, NO_ROUTE_LABEL)
@@ -34,12 +42,24 @@ OUTCOME_LABELS = (CLARIFIED_LABEL, NO_ROUTE_LABEL)
 
 @dataclass(frozen=True)
 class RouteCount:
-    """How many decided attempts had this expected skill and this outcome (one SQL group)."""
+    """How many decided attempts had this expected skill and this outcome (one SQL group);
+    `category` and `passed` say what the case expected and whether the route was right
+    (without them every attempt is read as a failure of a case expecting its skill or a
+    question)."""
 
     expected_skill: str | None
     actual_skill: str | None
     asked_clarification: bool
     count: int
+    category: str | None = None
+    passed: bool = False
+
+    @property
+    def row_label(self) -> str:
+        """The matrix row: a right route to a skill is its diagonal, else the expectation."""
+        if self.passed and self.actual_skill is not None:
+            return self.actual_skill
+        return expectation_label(self.category or "", self.expected_skill)
 
 
 @dataclass(frozen=True)
@@ -67,9 +87,10 @@ class ConfusionMatrix:
     """A square matrix over `labels`: `counts[i][j]` attempts expected `labels[i]`, got `labels[j]`.
 
     The labels are the skills (sorted; routes to Claude Code's bundled skills, `builtin:<name>`,
-    after the project's), then "(ask)" when some case expects a question,
-    then "clarified" and "none". The rows "clarified" and "none" and the column "(ask)"
-    are always zero; they keep the matrix square, as sklearn's is.
+    after the project's), then the expectations that are not skills ("(ask)", "(workflow)",
+    ...) that occur, then "clarified" and "none". The rows "clarified" and "none" and the
+    expectation columns are always zero; they keep the matrix square, as sklearn's is.
+    `failures` has the same shape and counts the failed attempts only.
 
     Example::
 
@@ -79,6 +100,7 @@ class ConfusionMatrix:
 
     labels: tuple[str, ...]
     counts: tuple[tuple[int, ...], ...]
+    failures: tuple[tuple[int, ...], ...] | None = None
 
     def cell(self, expected: str, actual: str) -> int:
         """The count at (expected, actual); 0 for labels the matrix does not have."""
@@ -141,9 +163,9 @@ def outcome_label(actual_skill: str | None, asked_clarification: bool) -> str:
     return CLARIFIED_LABEL if asked_clarification else NO_ROUTE_LABEL
 
 
-def expected_row_label(expected_skill: str | None) -> str:
-    """The row of an attempt: its expected skill, or "(ask)"."""
-    return expected_skill if expected_skill is not None else ASK_LABEL
+def expected_row_label(expected_skill: str | None, category: str = "") -> str:
+    """The row of a failed attempt: what its case expected (see `expectation_label`)."""
+    return expectation_label(category, expected_skill)
 
 
 def is_correct(expected: str, actual: str) -> bool:
@@ -154,19 +176,20 @@ def is_correct(expected: str, actual: str) -> bool:
 def confusion_matrix(route_counts: Iterable[RouteCount]) -> ConfusionMatrix:
     """Build the square matrix from grouped counts (groups may repeat; they are added)."""
     pairs: Counter[tuple[str, str]] = Counter()
+    failed: Counter[tuple[str, str]] = Counter()
     for group in route_counts:
-        key = (
-            expected_row_label(group.expected_skill),
-            outcome_label(group.actual_skill, group.asked_clarification),
-        )
+        key = (group.row_label, outcome_label(group.actual_skill, group.asked_clarification))
         pairs[key] += group.count
-    skills = {label for pair in pairs for label in pair} - {ASK_LABEL, *OUTCOME_LABELS}
-    has_ask = any(expected == ASK_LABEL for expected, _ in pairs)
+        if not group.passed:
+            failed[key] += group.count
+    skills = {label for pair in pairs for label in pair} - {*EXPECTATION_LABELS, *OUTCOME_LABELS}
+    expectations = [e for e in EXPECTATION_LABELS if any(row == e for row, _ in pairs)]
     # the project's skills first, then Claude Code's own (`builtin:<name>`)
     ordered = sorted(skills, key=lambda label: (is_builtin_route(label), label))
-    labels = (*ordered, *((ASK_LABEL,) if has_ask else ()), *OUTCOME_LABELS)
+    labels = (*ordered, *expectations, *OUTCOME_LABELS)
     counts = tuple(tuple(pairs[(row, column)] for column in labels) for row in labels)
-    return ConfusionMatrix(labels=labels, counts=counts)
+    failures = tuple(tuple(failed[(row, column)] for column in labels) for row in labels)
+    return ConfusionMatrix(labels=labels, counts=counts, failures=failures)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -177,7 +200,7 @@ def skill_scores(matrix: ConfusionMatrix) -> tuple[SkillScore, ...]:
     """Precision, recall, F1 and support for every skill label (see the module docstring)."""
     scores = []
     for index, label in enumerate(matrix.labels):
-        if label == ASK_LABEL or label in OUTCOME_LABELS:
+        if label in EXPECTATION_LABELS or label in OUTCOME_LABELS:
             continue
         hits = matrix.counts[index][index]
         support = sum(matrix.counts[index])
@@ -191,12 +214,13 @@ def skill_scores(matrix: ConfusionMatrix) -> tuple[SkillScore, ...]:
 
 
 def top_confusions(matrix: ConfusionMatrix, limit: int | None = 10) -> tuple[LabelPair, ...]:
-    """Off-diagonal cells (wrong answers), most frequent first, ties by labels."""
+    """Failed attempts by cell (wrong answers), most frequent first, ties by labels."""
+    cells = matrix.failures if matrix.failures is not None else matrix.counts
     pairs = [
-        LabelPair(expected, actual, matrix.counts[i][j])
+        LabelPair(expected, actual, cells[i][j])
         for i, expected in enumerate(matrix.labels)
         for j, actual in enumerate(matrix.labels)
-        if matrix.counts[i][j] and not is_correct(expected, actual)
+        if cells[i][j] and not is_correct(expected, actual)
     ]
     pairs.sort(key=lambda pair: (-pair.count, pair.expected, pair.actual))
     return tuple(pairs[:limit])

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from routelens.store.records import AttemptRecord, Verdict
+from routelens.analytics.trigger_rate import (
+    QueryTriggerRate,
+    TriggerRule,
+    query_trigger_rates,
+    trigger_rate_dict,
+    trigger_rule_of,
+)
+from routelens.store.records import AttemptRecord, RunCaseRecord, RunRecord, Verdict
 
 ASK_LABEL = "(ask)"
+"""What a case expects when the right answer is a question (or, for `action: ask_for_input`,
+no skill at all)."""
+WORKFLOW_LABEL = "(workflow)"
+"""What a workflow case naming no `expected_skill` expects: one of its steps."""
+NEGATIVE_LABEL = "(negative)"
+"""What a negative case naming no `expected_skill` expects: any route but its `not_skill`."""
+NO_SKILL_LABEL = "(no skill)"
+"""What a direct case naming no skill expects: no skill chosen, without a question."""
 CLARIFIED_LABEL = "clarified"
 NO_ROUTE_LABEL = "none"
 UNKNOWN_ERROR_TYPE = "unknown"
+_LABEL_BY_CATEGORY = {
+    "workflow": WORKFLOW_LABEL,
+    "negative": NEGATIVE_LABEL,
+    "direct": NO_SKILL_LABEL,
+}
+EXPECTATION_LABELS = (ASK_LABEL, WORKFLOW_LABEL, NEGATIVE_LABEL, NO_SKILL_LABEL)
+"""Row labels that are not skills."""
 
 
 class DecidedAccuracy:
@@ -107,11 +129,46 @@ class RunSummary:
     mean_options_score: float | None
     mean_commands_score: float | None
     error_types: dict[str, int]
+    mean_confirmation_score: float | None = None
+    skipped: tuple[SkippedCase, ...] = ()
+    trigger_rates: tuple[QueryTriggerRate, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedCase:
+    """A case marked `skip: true` that the run did not attempt, and why."""
+
+    case_id: str
+    category: str
+    reason: str | None
+
+
+def skipped_cases(
+    definitions: Iterable[Mapping[str, Any]], attempted: Collection[str]
+) -> tuple[SkippedCase, ...]:
+    """The cases marked `skip` (case definitions as stored) that have no attempt."""
+    return tuple(
+        SkippedCase(
+            str(definition.get("id")),
+            str(definition.get("category")),
+            reason if isinstance(reason := definition.get("skip_reason"), str) else None,
+        )
+        for definition in definitions
+        if definition.get("skip") is True and definition.get("id") not in attempted
+    )
+
+
+def expectation_label(category: str, expected_skill: str | None) -> str:
+    """What a case expects, as a label: its skill, else by category: "(workflow)" (any
+    step), "(negative)" (anything but its `not_skill`), "(no skill)" (direct), "(ask)"."""
+    if expected_skill is not None:
+        return expected_skill
+    return _LABEL_BY_CATEGORY.get(category, ASK_LABEL)
 
 
 def expected_label(attempt: AttemptRecord) -> str:
-    """The expected skill of an attempt, or "(ask)" when it should ask a question."""
-    return attempt.expected_skill if attempt.expected_skill is not None else ASK_LABEL
+    """What an attempt's case expected (see `expectation_label`)."""
+    return expectation_label(attempt.category, attempt.expected_skill)
 
 
 def actual_label(attempt: AttemptRecord) -> str:
@@ -195,8 +252,18 @@ def error_type_counts(attempts: Iterable[AttemptRecord]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def summarize_attempts(attempts: Sequence[AttemptRecord], *, top_confusions: int = 5) -> RunSummary:
-    """Summarize one run's attempts; see `RunSummary` for how errors are counted."""
+def summarize_attempts(
+    attempts: Sequence[AttemptRecord],
+    *,
+    top_confusions: int = 5,
+    cases: Iterable[Mapping[str, Any]] = (),
+    trigger: TriggerRule | None = None,
+) -> RunSummary:
+    """Summarize one run's attempts; see `RunSummary` for how errors are counted.
+
+    `cases` (the run's case definitions) lists the skipped cases; `trigger` adds each
+    query's trigger rate for a trigger set.
+    """
     overall = group_accuracy("all", attempts)
     p50, p95 = latency_percentiles(attempts, (50.0, 95.0))
     return RunSummary(
@@ -218,6 +285,21 @@ def summarize_attempts(attempts: Sequence[AttemptRecord], *, top_confusions: int
         mean_options_score=mean_or_none(attempt.options_score for attempt in attempts),
         mean_commands_score=mean_or_none(attempt.commands_score for attempt in attempts),
         error_types=error_type_counts(attempts),
+        mean_confirmation_score=mean_or_none(a.confirmation_score for a in attempts),
+        skipped=skipped_cases(cases, {attempt.case_id for attempt in attempts}),
+        trigger_rates=() if trigger is None else tuple(query_trigger_rates(attempts, trigger)),
+    )
+
+
+def summarize_run(
+    run: RunRecord, attempts: Sequence[AttemptRecord], cases: Iterable[RunCaseRecord] = ()
+) -> RunSummary:
+    """`summarize_attempts` with what the run recorded: its skipped cases and, for a
+    trigger set, its trigger-rate rule."""
+    return summarize_attempts(
+        attempts,
+        cases=[case.definition for case in cases],
+        trigger=trigger_rule_of(run.settings),
     )
 
 
@@ -262,4 +344,10 @@ def summary_as_dict(summary: RunSummary) -> dict[str, Any]:
         "mean_options_score": summary.mean_options_score,
         "mean_commands_score": summary.mean_commands_score,
         "error_types": dict(summary.error_types),
+        "mean_confirmation_score": summary.mean_confirmation_score,
+        "skipped": [
+            {"case_id": case.case_id, "category": case.category, "reason": case.reason}
+            for case in summary.skipped
+        ],
+        "trigger_rates": [trigger_rate_dict(rate) for rate in summary.trigger_rates],
     }

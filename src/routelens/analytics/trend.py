@@ -169,10 +169,17 @@ def week_over_week(weeks: Sequence[TrendPoint], threshold: float = FLAT_THRESHOL
 
 
 def release_series(
-    groups: Iterable[GroupCounts], threshold: float = FLAT_THRESHOLD
+    groups: Iterable[GroupCounts],
+    threshold: float = FLAT_THRESHOLD,
+    order: Sequence[str] = (),
 ) -> tuple[TrendPoint, ...]:
-    """Accuracy per release (label value or commit) in order of first appearance."""
-    ordered = sorted(groups, key=lambda group: (group.first_seen, group.value))
+    """Accuracy per release (label value or commit): in `order` (git ancestry, for
+    commits), then the values `order` lacks in order of first appearance."""
+    position = {value: index for index, value in enumerate(order)}
+    ordered = sorted(
+        groups,
+        key=lambda group: (position.get(group.value, len(position)), group.first_seen, group.value),
+    )
     return _with_deltas(
         ((g.value, g.first_seen.date(), g.counts) for g in ordered),
         threshold,
@@ -197,15 +204,17 @@ def trend_report(
     *,
     compare_by: str | None = None,
     threshold: float = FLAT_THRESHOLD,
+    release_order: Sequence[str] = (),
 ) -> TrendReport:
-    """Daily and weekly series, the week-over-week change and the release comparison."""
+    """Daily and weekly series, the week-over-week change and the release comparison
+    (in `release_order` first, see `release_series`)."""
     weeks = weekly_series(days, threshold)
     return TrendReport(
         days=daily_series(days, threshold),
         weeks=weeks,
         week_over_week=week_over_week(weeks, threshold),
         compare_by=compare_by,
-        releases=release_series(releases, threshold) if compare_by else (),
+        releases=release_series(releases, threshold, release_order) if compare_by else (),
         threshold=threshold,
     )
 

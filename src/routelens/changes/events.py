@@ -29,6 +29,7 @@ class SkillText:
     body: str
     name: str | None
     description: str | None
+    has_front_matter: bool = True
 
     @property
     def content_hash(self) -> str:
@@ -46,17 +47,22 @@ def split_front_matter(text: str) -> tuple[str, str]:
 
     Without a closed front matter block everything is body.
     """
+    front, body, _ = _split(text)
+    return front, body
+
+
+def _split(text: str) -> tuple[str, str, bool]:
     lines = text.removeprefix("\ufeff").splitlines(keepends=True)
     if lines and lines[0].strip() == "---":
         for index in range(1, len(lines)):
             if lines[index].strip() == "---":
-                return "".join(lines[1:index]), "".join(lines[index + 1 :])
-    return "", text.removeprefix("\ufeff")
+                return "".join(lines[1:index]), "".join(lines[index + 1 :]), True
+    return "", text.removeprefix("\ufeff"), False
 
 
 def read_skill_text(text: str) -> SkillText:
     """Split and leniently read a SKILL.md's name and description (None when unreadable)."""
-    front_text, body = split_front_matter(text)
+    front_text, body, has_front_matter = _split(text)
     try:
         front: Any = yaml.safe_load(front_text) if front_text else None
     except yaml.YAMLError:
@@ -70,6 +76,7 @@ def read_skill_text(text: str) -> SkillText:
         body=body,
         name=name.strip() if isinstance(name, str) and name.strip() else None,
         description=description.strip() if isinstance(description, str) else None,
+        has_front_matter=has_front_matter,
     )
 
 
@@ -110,6 +117,7 @@ def event_from_change(
         description_changed=old_description != new_description,
         lines_added=change.lines_added,
         lines_removed=change.lines_removed,
+        new_has_front_matter=None if new is None else new.has_front_matter,
     )
 
 

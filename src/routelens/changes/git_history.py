@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from routelens.errors import InputError
-from routelens.suite.skills import SKILL_FILE_NAME, SKIPPED_FOLDERS
+from routelens.suite.skill_files import SKILL_FILE_NAME, SKIPPED_FOLDERS
 
 SKILL_PATHSPEC = f":(glob)**/{SKILL_FILE_NAME}"
 """Every SKILL.md at any depth, the repository root included."""
@@ -112,6 +112,23 @@ def head_commit(repo: Path) -> str | None:
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     """Whether `ancestor` is reachable from `descendant`."""
     return run_git(repo, "merge-base", "--is-ancestor", ancestor, descendant).returncode == 0
+
+
+def ancestry_order(repo: Path, commits: Sequence[str]) -> list[str] | None:
+    """`commits` in git ancestry order (an ancestor before its descendants), with one
+    `git rev-list`; commits the repository does not know are left out. None when `repo`
+    is no git repository."""
+    completed = run_git(repo, "rev-parse", "--git-dir")
+    if completed.returncode != 0 or not commits:
+        return None if completed.returncode != 0 else []
+    wanted = set(commits)
+    listed = run_git(
+        repo, "rev-list", "--topo-order", "--reverse", "--ignore-missing", "--stdin",
+        stdin="".join(f"{commit}\n" for commit in sorted(wanted)).encode(),
+    )  # fmt: skip
+    if listed.returncode != 0:
+        return []
+    return [sha for sha in listed.stdout.decode().split() if sha in wanted]
 
 
 def is_skill_path(path: str) -> bool:

@@ -110,10 +110,13 @@ class ChangeImpact:
         return [case for case in self.cases if case.flip is not None]
 
 
-def skill_names(event: StoredChangeEvent, sides: Iterable[ImpactSide]) -> set[str]:
-    """The names the changed skill answers to on either side (front matter and folder)."""
+def skill_names(
+    event: StoredChangeEvent, sides: Iterable[ImpactSide], lineage_names: Iterable[str] = ()
+) -> set[str]:
+    """The names the changed skill answers to on either side (front matter and folder),
+    and every name its lineage had."""
     hashes = {event.event.old_hash, event.event.new_hash} - {None}
-    names = {event.event.skill}
+    names = {event.event.skill, *lineage_names}
     for side in sides:
         for skill in side.skills:
             if skill.content_hash in hashes:
@@ -201,9 +204,11 @@ def analyse_impact(
     *,
     missing: Sequence[MissingSide] = (),
     alpha: float = 0.05,
+    lineage_names: Iterable[str] = (),
 ) -> ChangeImpact:
-    """The impact of `event` measured by the `before` and `after` runs (either may be None)."""
-    names = skill_names(event, [s for s in (before, after) if s is not None])
+    """The impact of `event` measured by the `before` and `after` runs (either may be None);
+    `lineage_names` are the skill's other names across its history."""
+    names = skill_names(event, [s for s in (before, after) if s is not None], lineage_names)
     reasons = affected_cases(names, before, after)
     case_ids = set(reasons)
     before_outcomes, after_outcomes = _case_outcomes(before), _case_outcomes(after)

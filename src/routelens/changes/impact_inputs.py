@@ -14,6 +14,7 @@ from routelens.changes.impact import (
     analyse_impact,
     nearest_run,
 )
+from routelens.changes.lineage import build_lineages
 from routelens.changes.model import StoredChangeEvent
 from routelens.errors import InputError
 from routelens.store.changes import get_change_event, list_change_events, runs_with_skill_hash
@@ -103,6 +104,9 @@ def reproduce_command(
     run += ["--router", template.router if template else "local"]
     if template is not None and template.model:
         run += ["--model", template.model]
+    repeat = template.settings.get("repeat") if template is not None else None
+    if isinstance(repeat, int) and repeat > 1:
+        run += ["--repeat", str(repeat)]  # the same number of attempts as the other side
     run += ["--store", store_url]
     add = ["git", "-C", repository, "worktree", "add", "--detach", worktree, commit]
     remove = ["git", "-C", repository, "worktree", "remove", worktree]
@@ -147,4 +151,15 @@ def measure_impact(store: Store, stored: StoredChangeEvent, alpha: float = 0.05)
         load_side(store, after_run),
         missing=missing,
         alpha=alpha,
+        lineage_names=lineage_names(store, stored),
     )
+
+
+def lineage_names(store: Store, stored: StoredChangeEvent) -> frozenset[str]:
+    """Every name the changed skill had across its history (old names, folders)."""
+    event = stored.event
+    history = [s.event for s in list_change_events(store, repository=event.repository)]
+    for lineage in build_lineages(history):
+        if any(e.commit_sha == event.commit_sha and e.path == event.path for e in lineage.events):
+            return lineage.aliases
+    return frozenset()

@@ -22,6 +22,7 @@ class ChangeEvent:
 
     `path` is the file after the commit (before it, for a deletion); `old_path` is set for
     a rename. `old_hash` is None for an addition, `new_hash` None for a deletion.
+    `committed_at` keeps the commit's own UTC offset, so dates print as the author saw them.
     """
 
     repository: str
@@ -41,6 +42,9 @@ class ChangeEvent:
     description_changed: bool
     lines_added: int
     lines_removed: int
+    new_has_front_matter: bool | None = None
+    """Whether the SKILL.md after the commit has front matter (None: deleted, or unknown
+    for events recorded before routelens kept it)."""
 
     @property
     def subject(self) -> str:

@@ -40,6 +40,7 @@ def event_dict(event: ChangeEvent, event_id: int | None = None) -> dict[str, Any
         "new_description": event.new_description,
         "lines_added": event.lines_added,
         "lines_removed": event.lines_removed,
+        "has_front_matter": event.new_has_front_matter,
     }
 
 
@@ -57,7 +58,7 @@ def event_line(stored: StoredChangeEvent) -> Text:
     lines = f"+{event.lines_added}/-{event.lines_removed}"
     return Text(
         f"{stored.event_id:>5}  {event.committed_at:%Y-%m-%d}  {event.commit_sha[:SHORT_SHA]}  "
-        f"{event.kind:<8}  {_what_changed(event):<11}  {lines:>9}  {event.skill}: {event.subject}"
+        f"{change_label(event):<26}  {lines:>9}  {event.skill}: {event.subject}"
     )
 
 
@@ -79,6 +80,7 @@ def timeline_dict(timeline: SkillTimeline) -> dict[str, Any]:
     """One skill of `changes list --json`: its versions, each with its runs."""
     return {
         "skill": timeline.skill,
+        "aliases": list(timeline.aliases),
         "versions": [
             {
                 "hash": version.content_hash,
@@ -93,24 +95,30 @@ def timeline_dict(timeline: SkillTimeline) -> dict[str, Any]:
     }
 
 
-def _change_label(event: ChangeEvent) -> str:
+def change_label(event: ChangeEvent) -> str:
+    """`modified (description)`, `renamed (body)`, `added (no front matter yet)`, ..."""
     if event.kind in (ChangeKind.MODIFIED, ChangeKind.RENAMED):
         return f"{event.kind} ({_what_changed(event)})"
+    if event.kind is ChangeKind.ADDED and event.new_has_front_matter is False:
+        return f"{event.kind} (no front matter yet)"
     return str(event.kind)
 
 
 def timeline_lines(timeline: SkillTimeline) -> list[Text]:
     """A skill's versions, one line each, with one indented line per run that tested it."""
-    lines = [Text(timeline.skill, style="bold")]
+    title = timeline.skill
+    if timeline.aliases:
+        title += f" (also known as {', '.join(timeline.aliases)})"
+    lines = [Text(title, style="bold")]
     for version in timeline.versions:
         stored = version.event
         if stored is None:
-            head = f"  {'':<5}  {'(not in the scanned history)':<42}"
+            head = f"  {'':<5}  {'(not in the scanned history)':<46}"
         else:
             event = stored.event
             head = (
                 f"  {'#' + str(stored.event_id):<5}  {event.committed_at:%Y-%m-%d}  "
-                f"{event.commit_sha[:SHORT_SHA]}  {_change_label(event):<22}"
+                f"{event.commit_sha[:SHORT_SHA]}  {change_label(event):<26}"
             )
         lines.append(Text(f"{head}  hash {_short(version.content_hash)}"))
         for run in version.runs:
@@ -177,7 +185,7 @@ def render_impact(console: Console, impact: ChangeImpact, *, color: bool) -> Non
     console.print(
         Text(
             f"Event {impact.event.event_id}: {event.skill} {event.kind} in "
-            f"{event.commit_sha[:SHORT_SHA]} ({event.committed_at:%Y-%m-%d %H:%M}) by "
+            f"{event.commit_sha[:SHORT_SHA]} ({event.committed_at:%Y-%m-%d %H:%M %z}) by "
             f"{event.author}: {event.subject}",
             style="bold" if color else "",
         )

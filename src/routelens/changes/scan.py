@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,7 @@ from routelens.changes.git_history import (
     resolve_commit,
     skill_files_at,
 )
+from routelens.changes.lineage import build_lineages, resolve_lineages
 from routelens.changes.model import ChangeEvent
 from routelens.errors import InputError
 
@@ -88,8 +90,12 @@ class SkillAtRef:
     text: str
 
 
-def skill_at_ref(root: Path, ref: str, skill: str, flag: str) -> SkillAtRef | None:
-    """The SKILL.md answering to `skill` (front-matter or folder name) at `ref`, or None.
+def skill_at_ref(
+    root: Path, ref: str, skill: str, flag: str, lineage_paths: Sequence[str] = ()
+) -> SkillAtRef | None:
+    """The SKILL.md of `skill` at `ref`, or None: the newest of `lineage_paths` (the paths
+    its lineage had, see `lineage`) that exists there, else the file answering to `skill`
+    by front-matter or folder name.
 
     InputError naming `flag` when `ref` is no commit, branch or tag.
     """
@@ -97,9 +103,24 @@ def skill_at_ref(root: Path, ref: str, skill: str, flag: str) -> SkillAtRef | No
     if commit is None:
         raise InputError(flag, f"{ref!r} is no commit, branch or tag of {root}", field="ref")
     files = skill_files_at(root, commit)
+    for path in reversed(lineage_paths):
+        if path in files:
+            blob = read_blobs(root, [files[path]]).get(files[path], b"")
+            return SkillAtRef(commit, path, decode_skill_blob(blob))
     blobs = read_blobs(root, files.values())
     for path, blob_id in sorted(files.items()):
         text = decode_skill_blob(blobs.get(blob_id, b""))
         if skill in (read_skill_text(text).name, PurePosixPath(path).parent.name):
             return SkillAtRef(commit, path, text)
     return None
+
+
+def lineage_paths(root: Path, skill: str, events: Sequence[ChangeEvent] = ()) -> tuple[str, ...]:
+    """Every path the skill named `skill` (now or before, or its folder) had in `root`'s
+    history: from `events` when given (a store's), else from git."""
+    history = list(events) if events else scan_commits(root)
+    return tuple(
+        path
+        for lineage in resolve_lineages(build_lineages(history), skill)
+        for path in lineage.paths
+    )

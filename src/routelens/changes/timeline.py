@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from routelens.changes.lineage import Lineage, build_lineages
 from routelens.changes.model import StoredChangeEvent
 
 
@@ -54,10 +55,14 @@ class SkillVersion:
 
 @dataclass(frozen=True)
 class SkillTimeline:
-    """A skill's versions, oldest first; versions only runs know come last."""
+    """A skill's versions, oldest first; versions only runs know come last.
+
+    `skill` is its current name; `aliases` the other names and folders its lineage had.
+    """
 
     skill: str
     versions: tuple[SkillVersion, ...]
+    aliases: tuple[str, ...] = ()
 
 
 def _home_event(run: VersionRun, candidates: Sequence[StoredChangeEvent]) -> StoredChangeEvent:
@@ -69,8 +74,17 @@ def _home_event(run: VersionRun, candidates: Sequence[StoredChangeEvent]) -> Sto
 def build_timelines(
     events: Iterable[StoredChangeEvent], runs: Iterable[VersionRun]
 ) -> list[SkillTimeline]:
-    """Timelines by skill name: each event is a version, with the runs of its new hash."""
+    """Timelines by skill lineage (renames followed, see `lineage`): each event is a
+    version, with the runs of its new hash; a run no event knows joins the lineage its
+    skill's name belongs to."""
     ordered = sorted(events, key=lambda e: (e.event.committed_at, e.event_id))
+    lineages = build_lineages(stored.event for stored in ordered)
+    lineage_of: dict[tuple[str, str, str], Lineage] = {
+        (event.repository, event.commit_sha, event.path): lineage
+        for lineage in lineages
+        for event in lineage.events
+    }
+    by_alias = {alias: lineage for lineage in lineages for alias in sorted(lineage.aliases)}
     by_hash: defaultdict[str, list[StoredChangeEvent]] = defaultdict(list)
     for stored in ordered:
         if stored.event.new_hash is not None:
@@ -82,12 +96,22 @@ def build_timelines(
         if candidates:
             tested[_home_event(run, candidates).event_id].append(run)
         else:
-            untracked[(run.skill, run.content_hash)].append(run)
+            home = by_alias.get(run.skill)
+            untracked[(home.lineage_id if home else run.skill, run.content_hash)].append(run)
     versions: defaultdict[str, list[SkillVersion]] = defaultdict(list)
+    titles: dict[str, tuple[str, tuple[str, ...]]] = {}
     for stored in ordered:
-        versions[stored.event.skill].append(
-            SkillVersion(stored.event.new_hash, stored, tuple(tested[stored.event_id]))
+        event = stored.event
+        lineage = lineage_of[(event.repository, event.commit_sha, event.path)]
+        titles[lineage.lineage_id] = (lineage.name, lineage.other_names)
+        versions[lineage.lineage_id].append(
+            SkillVersion(event.new_hash, stored, tuple(tested[stored.event_id]))
         )
-    for (skill, content_hash), version_runs in untracked.items():
-        versions[skill].append(SkillVersion(content_hash, None, tuple(version_runs)))
-    return [SkillTimeline(skill, tuple(versions[skill])) for skill in sorted(versions)]
+    for (key, content_hash), version_runs in untracked.items():
+        titles.setdefault(key, (version_runs[0].skill, ()))
+        versions[key].append(SkillVersion(content_hash, None, tuple(version_runs)))
+    timelines = [
+        SkillTimeline(titles[key][0], tuple(found), titles[key][1])
+        for key, found in versions.items()
+    ]
+    return sorted(timelines, key=lambda timeline: timeline.skill)

@@ -14,6 +14,8 @@ from rich.text import Text
 from routelens.changes.diff import diff_skill_texts, render_unified, render_words
 from routelens.changes.git_history import repository_root
 from routelens.changes.impact_inputs import find_events, measure_impact
+from routelens.changes.lineage import build_lineages, resolve_lineages
+from routelens.changes.model import ChangeEvent
 from routelens.changes.report import (
     event_dict,
     event_line,
@@ -22,7 +24,7 @@ from routelens.changes.report import (
     timeline_dict,
     timeline_lines,
 )
-from routelens.changes.scan import scan_repository, skill_at_ref
+from routelens.changes.scan import lineage_paths, scan_repository, skill_at_ref
 from routelens.changes.timeline import build_timelines
 from routelens.changes.watch import PollResult, RepositoryWatcher, parse_interval
 from routelens.commands.common import (
@@ -88,19 +90,31 @@ def scan(
 @changes_app.command("list")
 @reports_input_errors
 def list_versions(
-    skill: Annotated[str | None, typer.Option(help="Only this skill (front-matter name).")] = None,
+    skill: Annotated[
+        str | None,
+        typer.Option(help="Only this skill: its current name, any old name, or its folder."),
+    ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
     """Each skill's versions with the runs that tested them and their accuracy.
 
+    A skill is followed across renames of its name and moves of its folder (its lineage).
     A run tested a version when the content hash it recorded for the skill is the version's
     hash; accuracy is over the run's attempts on the cases expecting the skill.
     """
     with _open(store, load_config(config_path)) as opened:
-        events = list_change_events(opened, skill=skill)
-        runs = version_runs(opened, None if skill is None else [skill])
+        events = list_change_events(opened)
+        names: set[str] | None = None
+        if skill is not None:
+            lineages = resolve_lineages(build_lineages(e.event for e in events), skill)
+            kept = {(e.repository, e.commit_sha, e.path) for ln in lineages for e in ln.events}
+            events = [
+                e for e in events if (e.event.repository, e.event.commit_sha, e.event.path) in kept
+            ]
+            names = {skill, *(alias for lineage in lineages for alias in lineage.aliases)}
+        runs = version_runs(opened, None if names is None else sorted(names))
     timelines = build_timelines(events, runs)
     if as_json:
         typer.echo(json.dumps({"skills": [timeline_dict(t) for t in timelines]}))
@@ -201,16 +215,30 @@ def impact(
 @changes_app.command("diff")
 @reports_input_errors
 def diff(
-    skill: Annotated[str, typer.Argument(help="The skill (front-matter or folder name).")],
+    skill: Annotated[
+        str, typer.Argument(help="The skill: its current name, any old name, or its folder.")
+    ],
     from_ref: Annotated[str, typer.Option("--from", help="Older commit, branch or tag.")],
     to_ref: Annotated[str, typer.Option("--to", help="Newer commit, branch or tag.")] = "HEAD",
     repo: Annotated[Path, typer.Option(help="A folder inside the git repository.")] = Path("."),
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text.")] = False,
+    store: StoreOption = None,
+    config_path: ConfigOption = None,
 ) -> None:
-    """A skill's front matter and body between two refs, unified and word by word."""
+    """A skill's front matter and body between two refs, unified and word by word.
+
+    The skill is followed across renames and moves: at each ref, the file of its lineage
+    (from the store's scanned events when it has them, else from git).
+    """
     root = repository_root(repo)
-    old = skill_at_ref(root, from_ref, skill, "--from")
-    new = skill_at_ref(root, to_ref, skill, "--to")
+    config = load_config(config_path)
+    events: list[ChangeEvent] = []
+    if store is not None or config.store is not None:
+        with _open(store, config) as opened:
+            events = [s.event for s in list_change_events(opened, repository=str(root))]
+    paths = lineage_paths(root, skill, events)
+    old = skill_at_ref(root, from_ref, skill, "--from", paths)
+    new = skill_at_ref(root, to_ref, skill, "--to", paths)
     if old is None and new is None:
         raise InputError("SKILL", f"no skill {skill!r} at {from_ref} or {to_ref}", field="skill")
     old_label = f"{from_ref}:{old.path}" if old else f"{from_ref} (no such skill)"

@@ -50,6 +50,8 @@ def reports_input_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except InputError as error:
+            for line in error.detail_lines():
+                typer.echo(line, err=True)
             typer.echo(f"routelens: error: {error.one_line()}", err=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -83,6 +85,17 @@ def parse_labels(pairs: list[str], flag: str = "--label") -> dict[str, str]:
             raise InputError(flag, f"{pair!r} is not key=value")
         labels[key.strip()] = value.strip()
     return labels
+
+
+def parse_descriptions(pairs: list[str]) -> dict[str, str]:
+    """`--description jira-search="Find issues."` values: skill name → description."""
+    descriptions: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip() or not text.strip():
+            raise InputError("--description", f"{pair!r} is not SKILL=TEXT", field="description")
+        descriptions[name.strip()] = text.strip()
+    return descriptions
 
 
 def parse_router_options(pairs: list[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine, and_, case, func, select, true
 
 from routelens.analytics.confusion import (
@@ -22,7 +23,7 @@ from routelens.analytics.confusion import (
     confusion_report_dict,
     disambiguation_view,
 )
-from routelens.analytics.summary import ASK_LABEL
+from routelens.analytics.summary import EXPECTATION_LABELS
 from routelens.analytics.window import AttemptFilter, parse_window
 from routelens.commands.common import (
     ConfigOption,
@@ -30,6 +31,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     parse_labels,
+    stdout_console,
 )
 from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
@@ -45,24 +47,33 @@ _TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 def decided_route_counts(engine: Engine, attempt_filter: AttemptFilter) -> list[RouteCount]:
-    """Decided attempts grouped by (expected, actual, asked a question), one row per group."""
+    """Decided attempts grouped by (expected, actual, asked a question, category, verdict)."""
     attempts = schema.attempts.c
+    keys = [
+        attempts.expected_skill,
+        attempts.actual_skill,
+        attempts.asked_clarification,
+        attempts.category,
+        attempts.verdict,
+    ]
     query = (
-        attempts_select(
-            [
-                attempts.expected_skill,
-                attempts.actual_skill,
-                attempts.asked_clarification,
-                func.count(),
-            ],
-            attempt_filter,
-        )
+        attempts_select([*keys, func.count()], attempt_filter)
         .where(attempts.verdict.in_(_DECIDED))
-        .group_by(attempts.expected_skill, attempts.actual_skill, attempts.asked_clarification)
+        .group_by(*keys)
     )
     with engine.connect() as connection:
         rows = connection.execute(query).all()
-    return [RouteCount(row[0], row[1], bool(row[2]), int(row[3])) for row in rows]
+    return [
+        RouteCount(
+            row[0],
+            row[1],
+            bool(row[2]),
+            int(row[5]),
+            category=row[3],
+            passed=row[4] == str(Verdict.PASS),
+        )
+        for row in rows
+    ]
 
 
 def disambiguation_cases(engine: Engine, attempt_filter: AttemptFilter) -> list[CaseDisambiguation]:
@@ -142,23 +153,41 @@ def _score(value: float | None) -> str:
     return _MISSING if value is None else f"{value:.3f}"
 
 
+def _matrix_table(console: Console, report: ConfusionReport) -> tuple[Table, list[str]]:
+    """The matrix with every skill named in full: column headings are the names when they
+    fit the console's width, else numbers, explained by a legend (returned as lines)."""
+    matrix = report.matrix
+    rows = [label for label in matrix.labels if label not in OUTCOME_LABELS]
+    columns = [label for label in matrix.labels if label not in EXPECTATION_LABELS]
+    widest_row = max((len(label) for label in rows), default=0)
+    cell_widths = [max(len(column), len(str(matrix.total)), 1) + 3 for column in columns]
+    numbered = widest_row + 4 + sum(cell_widths) > console.width
+    headings = {column: str(index) for index, column in enumerate(columns, start=1)}
+    table = Table(
+        title="Expected (rows) \N{MULTIPLICATION SIGN} actual (columns)", title_justify="left"
+    )
+    table.add_column("expected \\ actual", overflow="fold")
+    for column in columns:
+        table.add_column(headings[column] if numbered else Text(column), justify="right")
+    for row in rows:
+        cells = [matrix.cell(row, column) for column in columns]
+        shown = f"{headings[row]} {row}" if numbered and row in headings else row
+        table.add_row(Text(shown), *[str(count) if count else "·" for count in cells])
+    legend = [f"  {headings[column]}  {column}" for column in columns] if numbered else []
+    return table, legend
+
+
 def render_confusion(console: Console, report: ConfusionReport) -> None:
     """Print the matrix, per-skill scores, top confusions and the disambiguation view."""
     matrix = report.matrix
     if matrix.total == 0:
         console.print("No decided attempts match.")
-    rows = [label for label in matrix.labels if label not in OUTCOME_LABELS]
-    columns = [label for label in matrix.labels if label != ASK_LABEL]
-    table = Table(
-        title="Expected (rows) \N{MULTIPLICATION SIGN} actual (columns)", title_justify="left"
-    )
-    table.add_column("expected \\ actual")
-    for column in columns:
-        table.add_column(escape(column), justify="right")
-    for row in rows:
-        cells = [matrix.cell(row, column) for column in columns]
-        table.add_row(escape(row), *[str(count) if count else "·" for count in cells])
+    table, legend = _matrix_table(console, report)
     console.print(table)
+    if legend:
+        console.print("Columns:")
+        for line in legend:
+            console.print(Text(line))
 
     scores = Table(title="Per skill", title_justify="left")
     for header, justify in [
@@ -234,4 +263,4 @@ def confusion_command(
     if as_json:
         typer.echo(json.dumps(confusion_report_dict(report)))
     else:
-        render_confusion(Console(highlight=False, soft_wrap=False), report)
+        render_confusion(stdout_console(), report)

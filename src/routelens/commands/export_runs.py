@@ -12,11 +12,14 @@ from routelens.commands.common import ConfigOption, StoreOption
 
 def export(
     run_id: Annotated[str, typer.Argument(help="The run: its id, a unique prefix, or 'latest'.")],
-    out: Annotated[Path, typer.Option(help="JSONL file to write (folders are created).")],
+    out: Annotated[Path, typer.Option(help="Bundle file to write (folders are created).")],
     store: StoreOption = None,
     config_path: ConfigOption = None,
 ) -> None:
-    """Write one attempt per line (JSONL) for a run."""
+    """Write a run as a bundle: the run, its skills, cases and attempts, one JSON a line.
+
+    `routelens import` reads it back; exporting the imported run gives the same bytes.
+    """
     from routelens.commands.common import open_configured_store, output_file
     from routelens.config import load_config
     from routelens.store.jsonl import export_run_jsonl

@@ -248,6 +248,8 @@ class LazyGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except InputError as error:
+            for line in error.detail_lines():
+                typer.echo(line, err=True)
             raise bad_input_exit(error.one_line()) from None
         except NoArgsIsHelpError:
             raise

@@ -14,6 +14,7 @@ from routelens.commands.common import (
     LabelOption,
     StoreOption,
     output_file,
+    parse_descriptions,
     parse_labels,
     parse_router_options,
     positive_number,
@@ -24,19 +25,24 @@ if TYPE_CHECKING:
     from routelens.config import RoutelensConfig
     from routelens.runner.launch import PreparedRun, RunFlags
     from routelens.runner.session import RunOutcome
-    from routelens.store.records import AttemptRecord
+    from routelens.store.records import AttemptRecord, RunCaseRecord
     from routelens.store.sqlstore import Store
 
 
 @dataclass(frozen=True)
 class FinishedRun:
-    """A run after execution: how it ended, its attempts and its cases' definitions."""
+    """A run after execution: how it ended, its attempts and its cases."""
 
     outcome: RunOutcome
     attempts: list[AttemptRecord]
-    case_definitions: dict[str, dict[str, Any]]
+    case_rows: list[RunCaseRecord]
     missing_attempts: int = 0
     """Planned attempts the run lacks (a run closed by `--finish` early)."""
+
+    @property
+    def case_definitions(self) -> dict[str, dict[str, Any]]:
+        """Each case's stored definition, by id."""
+        return {row.case_id: row.definition for row in self.case_rows}
 
 
 EXIT_GATE_FAILED = 1
@@ -81,6 +87,34 @@ def run(
         list[str] | None,
         typer.Option(help="Run only cases with this tag (repeatable).", metavar="TAG"),
     ] = None,
+    trigger_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Trigger sets: a query passes when its trigger rate over the repeats "
+            "reaches this (default 0.5).",
+            metavar="RATIO",
+        ),
+    ] = None,
+    description: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SKILL=TEXT: try another description without editing the file (repeatable); "
+            "recorded with the run, and the skill's hash changes with it.",
+            metavar="SKILL=TEXT",
+        ),
+    ] = None,
+    include_skipped: Annotated[
+        bool, typer.Option("--include-skipped", help="Also run cases marked skip: true.")
+    ] = False,
+    skip_invalid_skills: Annotated[
+        bool,
+        typer.Option("--skip-invalid-skills", help="Leave invalid skills out instead of refusing."),
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings about skills and cases are errors.")
+    ] = False,
     min_accuracy: Annotated[
         float | None, typer.Option(min=0, max=1, help="Gate: exit 1 below this accuracy.")
     ] = None,
@@ -179,6 +213,11 @@ def run(
         max_retries=max_retries,
         trigger_skill=trigger_skill,
         selection=CaseSelection(tuple(case or ()), tuple(category or ()), tuple(tag or ())),
+        trigger_threshold=trigger_threshold,
+        include_skipped=include_skipped,
+        skip_invalid_skills=skip_invalid_skills,
+        strict=strict,
+        descriptions=parse_descriptions(description or []),
         distribution=distribution,
     )
     finished = _execute(
@@ -218,9 +257,9 @@ def _finish(config: RoutelensConfig, store_option: str | None, reference: str) -
         check = finish_run(opened, reference)
         run_id = check.run.run_id
         attempts = opened.attempts(run_id)
-        definitions = {case.case_id: case.definition for case in opened.run_cases(run_id)}
+        case_rows = opened.run_cases(run_id)
     outcome = RunOutcome(check.run, 0, interrupted=False)
-    return FinishedRun(outcome, attempts, definitions, missing_attempts=check.missing_attempts)
+    return FinishedRun(outcome, attempts, case_rows, missing_attempts=check.missing_attempts)
 
 
 def _execute(
@@ -245,6 +284,8 @@ def _execute(
             )
     # every input error surfaces before a store exists
     plan = plan_new_run(config, flags, configured_store_url(store_option, config))
+    for problem in plan.warnings:
+        typer.echo(problem.listing(), err=True)
     for note in plan.notes:
         typer.echo(f"routelens: note: {note}", err=True)
     try:
@@ -305,10 +346,11 @@ def _execute_prepared(
         if telemetry is not None:
             telemetry.finish(outcome.run.status)
     attempts = store.attempts(run_record.run_id)
+    case_rows = store.run_cases(run_record.run_id)
     if junit is not None:
-        write_junit_xml(junit, outcome.run, own_attempts(attempts, prepared.distribution.shard))
-    definitions = {case.case_id: case.definition for case in store.run_cases(run_record.run_id)}
-    return FinishedRun(outcome, attempts, definitions)
+        own = own_attempts(attempts, prepared.distribution.shard)
+        write_junit_xml(junit, outcome.run, own, case_rows)
+    return FinishedRun(outcome, attempts, case_rows)
 
 
 def _report(
@@ -325,7 +367,7 @@ def _report(
     import signal
 
     from routelens.analytics.failures import failed_cases
-    from routelens.analytics.summary import summarize_attempts
+    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import stdout_console
     from routelens.report.console import render_run_summary
     from routelens.report.run_json import run_report_dict
@@ -336,7 +378,7 @@ def _report(
     if outcome.pending_shards:
         _report_shard_done(outcome, as_json=as_json)
         return
-    summary = summarize_attempts(attempts)
+    summary = summarize_run(outcome.run, attempts, finished.case_rows)
     gate = evaluate_gate(
         summary,
         min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,

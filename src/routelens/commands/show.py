@@ -24,7 +24,7 @@ def show(
     import json
 
     from routelens.analytics.failures import failed_cases
-    from routelens.analytics.summary import summarize_attempts
+    from routelens.analytics.summary import summarize_run
     from routelens.commands.common import open_configured_store, output_file, stdout_console
     from routelens.config import load_config
     from routelens.report.console import render_run_summary
@@ -37,11 +37,11 @@ def show(
     with open_configured_store(store, config) as opened:
         record = find_run(opened, run_id)
         attempts = opened.attempts(record.run_id)
-        definitions = {case.case_id: case.definition for case in opened.run_cases(record.run_id)}
+        case_rows = opened.run_cases(record.run_id)
     if junit is not None:
-        write_junit_xml(junit, record, attempts)
-    summary = summarize_attempts(attempts)
-    failures = failed_cases(attempts, definitions)
+        write_junit_xml(junit, record, attempts, case_rows)
+    summary = summarize_run(record, attempts, case_rows)
+    failures = failed_cases(attempts, {row.case_id: row.definition for row in case_rows})
     if as_json:
         report = run_report_dict(record, summary, slo=config.slo)
         report["failures"] = [case.as_dict() for case in failures]

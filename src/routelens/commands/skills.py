@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from routelens.commands.common import ConfigOption, JsonOption
+
+if TYPE_CHECKING:
+    from routelens.suite.problems import Problem
+    from routelens.suite.skills import SkillEntry, SkillFolderReport
 
 
 def skills(
@@ -18,29 +22,71 @@ def skills(
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
 ) -> None:
-    """List the skills a folder holds, with the names they answer to and their hashes."""
+    """List the skills a folder holds, with the names they answer to and their hashes.
+
+    Every SKILL.md is listed, each invalid one marked with all its problems; the command
+    exits 2 after the listing when any skill is invalid.
+    """
     import json
 
     from routelens.commands.common import required_path
+    from routelens.commands.loading import bad_input_exit
     from routelens.config import load_config
-    from routelens.suite.skills import load_skill_set
+    from routelens.suite.hashing import skills_set_hash
+    from routelens.suite.problems import count_text
+    from routelens.suite.skills import scan_skills_folder
 
     config = load_config(config_path)
-    skill_set = load_skill_set(required_path(skills or config.skills, "--skills", "skills"))
-    rows = [
-        {
-            "name": skill.name,
-            "folder": skill.folder_name,
-            "content_hash": skill.content_hash,
-            "path": str(skill.path),
-            "description": skill.description,
-        }
-        for skill in skill_set.skills
-    ]
+    report = scan_skills_folder(required_path(skills or config.skills, "--skills", "skills"))
+    valid = [entry.skill for entry in report.entries if entry.valid and entry.skill]
+    digest = skills_set_hash((skill.name, skill.content_hash) for skill in valid)
+    problems = report.all_problems
     if as_json:
-        typer.echo(json.dumps({"skills_hash": skill_set.skills_hash, "skills": rows}))
-        return
-    for row in rows:
-        alias = "" if row["folder"] == row["name"] else f" (folder {row['folder']})"
-        typer.echo(f"{row['name']}{alias}  {row['content_hash'][:12]}")
-    typer.echo(f"skills hash {skill_set.skills_hash}")
+        payload = {
+            "skills_hash": digest,
+            "skills": [_entry_dict(entry) for entry in report.entries],
+            "problems": [_problem_dict(problem) for problem in report.problems],
+        }
+        typer.echo(json.dumps(payload))
+    else:
+        _print_listing(report)
+        typer.echo(f"skills hash {digest} ({len(valid)} valid of {len(report.entries)})")
+    if any(problem.is_error for problem in problems):
+        raise bad_input_exit(f"skills: {count_text(problems)}")
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    return {
+        "severity": str(problem.severity),
+        "source": problem.source,
+        "line": problem.line,
+        "field": problem.field,
+        "message": problem.message,
+    }
+
+
+def _entry_dict(entry: SkillEntry) -> dict[str, Any]:
+    skill = entry.skill
+    return {
+        "name": entry.name,
+        "folder": entry.path.parent.name,
+        "valid": entry.valid,
+        "content_hash": skill.content_hash if skill else None,
+        "path": str(entry.path),
+        "description": skill.description if skill else None,
+        "problems": [_problem_dict(problem) for problem in entry.problems],
+    }
+
+
+def _print_listing(report: SkillFolderReport) -> None:
+    for entry in report.entries:
+        folder = entry.path.parent.name
+        alias = "" if folder == entry.name else f" (folder {folder})"
+        if entry.skill is not None and entry.valid:
+            typer.echo(f"{entry.name}{alias}  {entry.skill.content_hash[:12]}")
+        else:
+            typer.echo(f"{entry.name}{alias}  INVALID")
+        for problem in entry.problems:
+            typer.echo(f"  {problem.listing()}")
+    for problem in report.problems:
+        typer.echo(problem.listing())

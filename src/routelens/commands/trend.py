@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,7 @@ from routelens.analytics.trend import (
     trend_report_dict,
 )
 from routelens.analytics.window import AttemptFilter, parse_window
+from routelens.changes.git_history import ancestry_order
 from routelens.commands.common import (
     ConfigOption,
     JsonOption,
@@ -45,8 +47,13 @@ def build_trend_report(
     *,
     compare_label: str | None = None,
     compare_commit: bool = False,
+    repo: Path | None = None,
 ) -> TrendReport:
-    """Read the aggregates from the store (two queries at a time) and compute the report."""
+    """Read the aggregates from the store (two queries at a time) and compute the report.
+
+    Commits are compared in git ancestry order when `repo` is their repository, else in
+    the order they were first run.
+    """
     if compare_label is not None and compare_commit:
         raise InputError("--compare-label", "use either --compare-label or --compare-commit")
     if compare_label is not None and not compare_label.strip():
@@ -58,7 +65,10 @@ def build_trend_report(
         if compare_label is not None or compare_commit:
             compare_by = "git_commit" if compare_commit else f"label:{compare_label}"
             releases = release_verdicts(store.engine, attempt_filter, label_key=compare_label)
-        return trend_report(days.result(), releases, compare_by=compare_by)
+        order: list[str] = []
+        if compare_commit and repo is not None:
+            order = ancestry_order(repo, [group.value for group in releases]) or []
+        return trend_report(days.result(), releases, compare_by=compare_by, release_order=order)
 
 
 class Granularity(StrEnum):
@@ -125,8 +135,19 @@ def trend_command(
         typer.Option("--compare-label", help="Compare accuracy per value of this run label."),
     ] = None,
     compare_commit: Annotated[
-        bool, typer.Option("--compare-commit", help="Compare accuracy per git commit.")
+        bool,
+        typer.Option(
+            "--compare-commit",
+            help="Compare accuracy per git commit, in ancestry order (see --repo).",
+        ),
     ] = False,
+    repo: Annotated[
+        Path,
+        typer.Option(
+            help="The git repository that orders commits for --compare-commit (else they "
+            "are ordered by first run) [default: .]."
+        ),
+    ] = Path("."),
     store: StoreOption = None,
     as_json: JsonOption = False,
     config_path: ConfigOption = None,
@@ -138,7 +159,11 @@ def trend_command(
     attempt_filter = AttemptFilter(window=parse_window(window), labels=parse_labels(label or []))
     with _open(store, load_config(config_path)) as opened:
         report = build_trend_report(
-            opened, attempt_filter, compare_label=compare_label, compare_commit=compare_commit
+            opened,
+            attempt_filter,
+            compare_label=compare_label,
+            compare_commit=compare_commit,
+            repo=repo,
         )
     if as_json:
         typer.echo(json.dumps({"window": window, "by": by.value, **trend_report_dict(report)}))

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from routelens.analytics.failures import FailedCase
 from routelens.analytics.summary import GroupAccuracy, RunSummary
+from routelens.report.suite_notes import render_suite_notes
 from routelens.store.records import RunRecord
 
 _MISSING = "-"
@@ -137,6 +138,7 @@ def render_run_summary(
         f"Latency p50 {_seconds(summary.latency_p50_s)} · p95 {_seconds(summary.latency_p95_s)}",
         highlight=False,
     )
+    render_suite_notes(console, summary)
     if failures:
         render_failed_cases(console, failures)
 

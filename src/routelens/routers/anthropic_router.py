@@ -128,7 +128,9 @@ class AnthropicRouter:
             # tools and system form the cached prefix; the skills block closes it
             body["system"][-1]["cache_control"] = {"type": "ephemeral"}
         if self.temperature is not None:
-            body["temperature"] = self.temperature
+            # the SDK (2.x) no longer takes `temperature` as an argument; the API still reads
+            # it from the body for the models that accept it
+            body["extra_body"] = {"temperature": self.temperature}
         return body
 
     async def _call_once(self, body: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:
@@ -136,8 +138,12 @@ class AnthropicRouter:
             raw = await self._client.messages.with_raw_response.create(**body)
         except anthropic.APIError as error:
             raise classify_sdk_error(error, anthropic) from None
-        snapshot = parse_rate_limit_headers(dict(raw.headers))
-        return await raw.parse(), snapshot
+        message = await raw.parse()
+        usage = message.usage
+        # the input-token limit counts uncached input and cache writes, not cache reads
+        counted = usage.input_tokens + (usage.cache_creation_input_tokens or 0)
+        snapshot = replace(parse_rate_limit_headers(dict(raw.headers)), input_tokens_used=counted)
+        return message, snapshot
 
     async def _stream_once(self, arguments: Mapping[str, Any]) -> tuple[Any, RateLimitSnapshot]:
         try:
@@ -187,9 +193,22 @@ class AnthropicRouter:
                 texts.append(block.text)
         return replace(text_answer("\n".join(texts), **measured), tool_calls=tuple(tool_calls))
 
+    async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
+        """A plain text answer to `prompt` (no tools), through the same client, rate limiter
+        and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "system": system,
+            "messages": [{"role": "user", "content": prompt}],
+        }
+        message, _ = await self.caller.call(lambda: self._call_once(body))
+        return "".join(block.text for block in message.content if block.type == "text")
+
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the limiter's connections."""
         await self._client.close()
+        await self.caller.aclose()
 
 
 def _tokens(usage: Any) -> TokenUsage:

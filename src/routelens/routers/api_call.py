@@ -41,6 +41,10 @@ class ApiCaller:
             once, limiter=self.limiter, policy=self.retry_policy, rng=self._rng
         )
 
+    async def aclose(self) -> None:
+        """Release what the limiter holds (a shared schedule's connection)."""
+        await self.limiter.schedule.aclose()
+
     def measured(
         self, tokens: TokenUsage, stats: CallStats, model: str | None, response_model: str | None
     ) -> dict[str, Any]:

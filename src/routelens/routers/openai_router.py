@@ -125,7 +125,11 @@ class OpenAIRouter:
             raw = await self._client.chat.completions.with_raw_response.create(**body)
         except openai.APIError as error:
             raise classify_sdk_error(error, openai) from None
-        return raw.parse(), parse_rate_limit_headers(dict(raw.headers))
+        completion = raw.parse()
+        snapshot = parse_rate_limit_headers(dict(raw.headers))
+        if completion.usage is not None:  # OpenAI's token limit counts prompt and completion
+            snapshot = replace(snapshot, input_tokens_used=completion.usage.total_tokens)
+        return completion, snapshot
 
     async def route(self, request: RouteRequest) -> RouteResult:
         """One routed attempt, retried on 429/5xx/timeouts within the retry policy."""
@@ -157,9 +161,28 @@ class OpenAIRouter:
                 )
         return replace(text_answer(message.content or "", **measured), tool_calls=tool_calls)
 
+    async def write_text(self, system: str, prompt: str, *, max_tokens: int) -> str:
+        """A plain text answer to `prompt` (no tools), through the same client, rate limiter
+        and retries as a routed attempt: how `routelens summarize` asks for its summary."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+            ],
+        }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        completion, _ = await self.caller.call(lambda: self._call_once(body))
+        if not completion.choices:
+            return ""
+        return str(completion.choices[0].message.content or "")
+
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the limiter's connections."""
         await self._client.close()
+        await self.caller.aclose()
 
 
 def _skill_argument(arguments: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import Field, Strict, TypeAdapter, ValidationError
 
 from routelens.errors import InputError
+from routelens.store.urls import SECRET_NAME_PATTERN, strip_url_credentials
 
 T = TypeVar("T")
 
@@ -34,6 +35,8 @@ class ApiRouterOptions:
     max_retries: Annotated[int, STRICT, Field(ge=0)] = 4
     max_concurrency: Annotated[int, STRICT, Field(ge=1)] | None = None
     prompt_cache: Annotated[bool, STRICT] = True
+    limiter_url: Annotated[str, STRICT] | None = None
+    """A Redis URL: processes sharing it (and the API key and model) share one rate limit."""
 
 
 API_ROUTER_OPTION_NAMES = tuple(f.name for f in fields(ApiRouterOptions))
@@ -69,6 +72,13 @@ def validated_options(router: str, settings_type: type[T], options: Mapping[str,
         message = str(error["msg"]).removeprefix("Value error, ")
         raise InputError(
             OPTION_SOURCE,
-            f"{message} (given {options.get(name)!r}) for the {router} router",
+            f"{message} (given {_shown(name, options.get(name))}) for the {router} router",
             field=name,
         ) from None
+
+
+def _shown(name: str, value: Any) -> str:
+    """A given value as an error may show it: never a secret, never a URL's credentials."""
+    if SECRET_NAME_PATTERN.search(name):
+        return "***"
+    return repr(strip_url_credentials(value) if isinstance(value, str) else value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,11 @@ class RouterContext:
     pricing: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+API_KEY_VARIABLES = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+
+
 def _api_router_arguments(
-    router: str, options: Mapping[str, Any], context: RouterContext
+    router: str, model: str | None, options: Mapping[str, Any], context: RouterContext
 ) -> dict[str, Any]:
     """Options shared by the API routers, checked and turned into constructor arguments."""
     from routelens.routers.api_call import ApiCaller
@@ -38,10 +42,17 @@ def _api_router_arguments(
     from routelens.routers.retry import RetryPolicy
 
     checked = validated_options(router, ApiRouterOptions, options)
+    schedule = None
+    if checked.limiter_url:
+        from routelens.routers.shared_limits import schedule_key, shared_schedule
+
+        api_key = checked.api_key or os.environ.get(API_KEY_VARIABLES[router])
+        schedule = shared_schedule(checked.limiter_url, name=schedule_key(router, model, api_key))
     caller = ApiCaller(
         retry_policy=RetryPolicy(max_retries=checked.max_retries),
         limiter=AdaptiveLimiter(
-            LimiterSettings(max_concurrency=checked.max_concurrency or context.concurrency)
+            LimiterSettings(max_concurrency=checked.max_concurrency or context.concurrency),
+            schedule=schedule,
         ),
         prices=load_price_table(context.pricing),
         seed=checked.seed,
@@ -62,7 +73,7 @@ def _anthropic(model: str | None, options: Mapping[str, Any], context: RouterCon
 
     captured = prompt_from_options(options)
     shared = {key: value for key, value in options.items() if key not in ANTHROPIC_PROMPT_OPTIONS}
-    arguments = _api_router_arguments("anthropic", shared, context)
+    arguments = _api_router_arguments("anthropic", model, shared, context)
     return AnthropicRouter(
         model,
         prompt_cache=shared.get("prompt_cache", True),
@@ -75,7 +86,7 @@ def _openai(model: str | None, options: Mapping[str, Any], context: RouterContex
     from routelens.routers.openai_router import OpenAIRouter
 
     check_known("openai", options, set(API_ROUTER_OPTION_NAMES) - {"prompt_cache"})
-    return OpenAIRouter(model, **_api_router_arguments("openai", options, context))
+    return OpenAIRouter(model, **_api_router_arguments("openai", model, options, context))
 
 
 def _local(model: str | None, options: Mapping[str, Any], context: RouterContext) -> Router:

@@ -21,7 +21,8 @@ from routelens.routers.limits import AdaptiveLimiter, RateLimitSnapshot
 
 T = TypeVar("T")
 
-THROTTLE_STATUSES = frozenset({429, 529})
+OVERLOADED_STATUS = 529
+THROTTLE_STATUSES = frozenset({429, OVERLOADED_STATUS})
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,10 @@ async def call_with_retries(
             stats.api_latency_s += time.perf_counter() - started
             stats.http_status = failure.http_status
             if failure.throttled:
-                limiter.on_throttled(failure.snapshot)
+                overloaded = failure.http_status == OVERLOADED_STATUS
+                await limiter.on_throttled(failure.snapshot, overloaded=overloaded)
+            else:
+                await limiter.on_failure()
             if not failure.retryable or retry_number == policy.max_retries:
                 raise RouterError(
                     str(failure),
@@ -118,6 +122,6 @@ async def call_with_retries(
             await sleep(wait)
             continue
         stats.api_latency_s += time.perf_counter() - started
-        limiter.on_success(snapshot)
+        await limiter.on_success(snapshot)
         return result, stats
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

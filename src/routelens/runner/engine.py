@@ -6,12 +6,12 @@ import asyncio
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from routelens.routers.base import Router, RouteRequest, RouterError, RouteResult
-from routelens.runner.verdicts import judge
+from routelens.runner.verdicts import VerdictRules, judge
 from routelens.store.records import AttemptRecord, RunRecord, Verdict
 from routelens.store.sqlstore import Store
 from routelens.suite.models import Case, SkillSet
@@ -54,14 +54,21 @@ class ObserverGroup:
 
 
 def plan_work(
-    cases: Sequence[Case], repeat: int, done: set[tuple[str, int]] | frozenset[tuple[str, int]]
+    cases: Sequence[Case],
+    repeat: int,
+    done: set[tuple[str, int]] | frozenset[tuple[str, int]],
+    *,
+    include_skipped: bool = False,
 ) -> list[WorkItem]:
-    """Every (case, repeat) not yet done; repeats interleaved so attempts of a case spread out."""
+    """Every (case, repeat) not yet done; repeats interleaved so attempts of a case spread out.
+
+    Cases marked `skip: true` are left out unless `include_skipped`.
+    """
     return [
         WorkItem(case, repeat_index)
         for repeat_index in range(repeat)
         for case in cases
-        if (case.id, repeat_index) not in done
+        if (include_skipped or not case.skip) and (case.id, repeat_index) not in done
     ]
 
 
@@ -84,6 +91,7 @@ class AttemptExecutor:
     max_cost_usd: float | None = None
     spent_usd: float = 0.0
     largest_attempt_cost_usd: float = 0.0
+    rules: VerdictRules = field(default_factory=VerdictRules)
 
     def __post_init__(self) -> None:
         self._sequence = itertools.count(self.first_sequence_number)
@@ -186,7 +194,7 @@ class AttemptExecutor:
                 retry_wait_s=failure.retry_wait_s,
                 retry_log=failure.retry_log,
             )
-        judgement = judge(case, result, self.skills)
+        judgement = judge(case, result, self.skills, self.rules)
         actual = self.skills.canonical(result.skill)
         return replace(
             base,
@@ -206,6 +214,7 @@ class AttemptExecutor:
             confidence=result.confidence,
             options_score=judgement.options_score,
             commands_score=judgement.commands_score,
+            confirmation_score=judgement.confirmation_score,
             response_text=result.response_text,
             response_model=result.response_model,
             actual_skill_hash=self._skill_hash(actual),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from routelens.analytics.trigger_rate import DEFAULT_THRESHOLD
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
 from routelens.routers.base import Router
@@ -22,10 +23,10 @@ from routelens.runner.shards import ShardedRunPlan, ShardSpec, check_run_id, cre
 from routelens.store.claude_prompts import find_claude_prompt
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store, open_store
-from routelens.suite.cases import load_case_suite
 from routelens.suite.models import Case, CaseSuite, SkillSet
+from routelens.suite.problems import Problem
 from routelens.suite.selection import CaseSelection, select_cases
-from routelens.suite.skills import load_skill_set
+from routelens.suite.suite_check import load_suite
 
 RETRYING_ROUTERS = ("anthropic", "openai", "claude-code")
 """Routers that retry failed API calls themselves, and so take `--max-retries`."""
@@ -85,6 +86,11 @@ class RunFlags:
     trigger_skill: str | None = None
     selection: CaseSelection = field(default_factory=CaseSelection)
     max_retries: int | None = None
+    trigger_threshold: float | None = None
+    include_skipped: bool = False
+    skip_invalid_skills: bool = False
+    strict: bool = False
+    descriptions: Mapping[str, str] = field(default_factory=dict)
     distribution: Distribution = field(default_factory=Distribution)
 
 
@@ -132,6 +138,11 @@ class NewRunPlan:
     """Things worth saying before the run starts (a flag that does not apply, say)."""
     distribution: Distribution = field(default_factory=Distribution)
 
+    @property
+    def warnings(self) -> list[Problem]:
+        """What loading the skills and cases warned about, for the command to print."""
+        return [*self.skills.problems, *self.suite.problems]
+
 
 def plan_new_run(
     config: RoutelensConfig,
@@ -147,10 +158,22 @@ def plan_new_run(
     A queued run (`--executor`) builds no router here: the submitter needs no API key.
     """
     flags.distribution.check(max_cost_usd=flags.max_cost_usd, resuming=False)
-    skills = load_skill_set(_required(flags.skills or config.skills, "--skills"))
-    suite = load_case_suite(
-        _required(flags.cases or config.cases, "--cases"), skills, trigger_skill=flags.trigger_skill
+    skills, suite = load_suite(
+        _required(flags.skills or config.skills, "--skills"),
+        _required(flags.cases or config.cases, "--cases"),
+        trigger_skill=flags.trigger_skill,
+        skip_invalid=flags.skip_invalid_skills,
+        strict=flags.strict or config.case_settings.strict,
+        descriptions=flags.descriptions,
     )
+    assert suite is not None
+    if flags.trigger_threshold is not None and suite.trigger_skill is None:
+        raise InputError(
+            suite.path,
+            "--trigger-threshold is only for a trigger eval set (with --trigger-skill); "
+            "this is a golden set",
+            field="trigger_threshold",
+        )
     suite = select_cases(suite, flags.selection)
     router_name = flags.router or config.router
     router_options = {**config.options_for(router_name), **flags.router_options}
@@ -176,6 +199,18 @@ def plan_new_run(
         max_cost_usd=flags.max_cost_usd if flags.max_cost_usd is not None else config.max_cost_usd,
         router_options=recorded,
         selection=flags.selection.as_dict() if flags.selection else {},
+        workflow_rule=config.verdicts.workflow,
+        include_skipped=flags.include_skipped,
+        skip_invalid_skills=flags.skip_invalid_skills,
+        description_overrides=dict(flags.descriptions),
+        trigger_skill=suite.trigger_skill,
+        trigger_threshold=(
+            None
+            if suite.trigger_skill is None
+            else flags.trigger_threshold
+            if flags.trigger_threshold is not None
+            else DEFAULT_THRESHOLD
+        ),
     )
     router = None
     if flags.distribution.executor is None:

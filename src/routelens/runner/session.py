@@ -17,6 +17,7 @@ from typing import Any
 from routelens.errors import InputError
 from routelens.routers.base import Router
 from routelens.runner.engine import AttemptExecutor, AttemptObserver, WorkItem, plan_work
+from routelens.runner.verdicts import ANY_STEP, FIRST_STEP, VerdictRules, WorkflowRule
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord, RunStatus, Verdict
 from routelens.store.sqlstore import Store
 from routelens.store.urls import SECRET_NAME_PATTERN, strip_url_credentials
@@ -40,10 +41,22 @@ class RunSettings:
     router_options: dict[str, Any] = field(default_factory=dict)
     selection: dict[str, list[str]] = field(default_factory=dict)
     """The `--case/--category/--tag` subset this run is limited to (empty: the whole suite)."""
+    workflow_rule: WorkflowRule = ANY_STEP
+    include_skipped: bool = False
+    skip_invalid_skills: bool = False
+    description_overrides: dict[str, str] = field(default_factory=dict)
+    trigger_skill: str | None = None
+    trigger_threshold: float | None = None
+
+    @property
+    def verdict_rules(self) -> VerdictRules:
+        """The verdict rules this run judges by."""
+        return VerdictRules(workflow=self.workflow_rule)
 
     def storable(self) -> dict[str, Any]:
         """The settings as stored: router options whose names suggest a secret are dropped,
-        and URLs lose their user, password and secret-looking query values."""
+        and URLs (`base_url`, `limiter_url`) lose their user, password and secret-looking
+        query values."""
         settings = asdict(self)
         settings["router_options"] = {
             key: strip_url_credentials(value) if isinstance(value, str) else value
@@ -56,6 +69,8 @@ class RunSettings:
     def from_stored(cls, stored: Mapping[str, Any]) -> RunSettings:
         """Rebuild settings from a stored run."""
         known = {key: stored[key] for key in cls.__dataclass_fields__ if key in stored}
+        # runs recorded before the rule was a setting judged workflows by the first step
+        known.setdefault("workflow_rule", FIRST_STEP)
         return cls(**known)
 
 
@@ -185,7 +200,9 @@ def load_resumable_run(store: Store, run_id: str, skills_dir: Path | None = None
         raise InputError(
             store.display_url, "the run records no skills folder; pass --skills", field="skills_dir"
         )
-    skills = load_skill_set(folder)
+    settings = RunSettings.from_stored(run.settings)
+    skills = load_skill_set(folder, skip_invalid=settings.skip_invalid_skills)
+    skills = skills.with_descriptions(settings.description_overrides)
     if skills.skills_hash != run.skills_hash:
         raise InputError(
             folder,
@@ -194,7 +211,7 @@ def load_resumable_run(store: Store, run_id: str, skills_dir: Path | None = None
             field="skills_hash",
         )
     cases = tuple(Case.model_validate(row.definition) for row in store.run_cases(run_id))
-    return ResumableRun(run, skills, cases, RunSettings.from_stored(run.settings))
+    return ResumableRun(run, skills, cases, settings)
 
 
 def execute_run(
@@ -210,7 +227,8 @@ def execute_run(
 ) -> RunOutcome:
     """Attempt every (case, repeat) the store lacks; Ctrl-C leaves the run `interrupted`."""
     keep = {Verdict.PASS, Verdict.FAIL} if retry_errors else None
-    items = plan_work(cases, settings.repeat, store.attempt_keys(run.run_id, keep))
+    done = store.attempt_keys(run.run_id, keep)
+    items = plan_work(cases, settings.repeat, done, include_skipped=settings.include_skipped)
     store.set_run_status(run.run_id, RunStatus.RUNNING)
     ran = ItemsOutcome(RunStatus.FAILED, 0)
     try:
@@ -265,6 +283,7 @@ def execute_items(
         max_cost_usd=settings.max_cost_usd,
         spent_usd=sum(a.cost_usd for a in previous),
         largest_attempt_cost_usd=max((a.cost_usd for a in previous), default=0.0),
+        rules=settings.verdict_rules,
     )
     try:
         with sigterm_as_interrupt():

@@ -13,6 +13,7 @@ from routelens.store.urls import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
     from routelens.store.jsonl import export_run_jsonl, import_jsonl
+    from routelens.store.merge import ImportSummary
     from routelens.store.records import (
         AttemptRecord,
         RunCaseRecord,
@@ -21,11 +22,11 @@ if TYPE_CHECKING:
         RunStatus,
         Verdict,
     )
-    from routelens.store.sqlstore import ImportSummary, Store, open_store
+    from routelens.store.sqlstore import Store, open_store
 
 _EXPORTS: dict[str, str] = {
     "AttemptRecord": "routelens.store.records",
-    "ImportSummary": "routelens.store.sqlstore",
+    "ImportSummary": "routelens.store.merge",
     "RunCaseRecord": "routelens.store.records",
     "RunRecord": "routelens.store.records",
     "RunSkillRecord": "routelens.store.records",

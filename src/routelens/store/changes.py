@@ -7,7 +7,7 @@ Writes go through `Store`'s transaction; reads use `Store.engine`. The metric re
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, select
@@ -46,7 +46,21 @@ def event_to_row(event: ChangeEvent, recorded_at: datetime) -> dict[str, Any]:
         "lines_added": event.lines_added,
         "lines_removed": event.lines_removed,
         "recorded_at": recorded_at,
+        "committed_utc_offset_s": _offset_seconds(event.committed_at),
+        "new_has_front_matter": event.new_has_front_matter,
     }
+
+
+def _offset_seconds(moment: datetime) -> int | None:
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds())
+
+
+def _in_own_offset(moment: datetime, offset_s: int | None) -> datetime:
+    """A stored (UTC) commit time back in the commit's own offset, when it is known."""
+    if offset_s is None:
+        return moment
+    return moment.astimezone(timezone(timedelta(seconds=offset_s)))
 
 
 def event_from_row(row: RowMapping) -> StoredChangeEvent:
@@ -63,7 +77,7 @@ def event_from_row(row: RowMapping) -> StoredChangeEvent:
             commit_sha=row["commit_sha"],
             parent_sha=row["parent_sha"],
             author=row["author"],
-            committed_at=row["committed_at"],
+            committed_at=_in_own_offset(row["committed_at"], row["committed_utc_offset_s"]),
             message=row["message"],
             old_hash=row["old_hash"],
             new_hash=row["new_hash"],
@@ -72,6 +86,7 @@ def event_from_row(row: RowMapping) -> StoredChangeEvent:
             description_changed=bool(row["description_changed"]),
             lines_added=int(row["lines_added"]),
             lines_removed=int(row["lines_removed"]),
+            new_has_front_matter=row["new_has_front_matter"],
         ),
     )
 
@@ -99,9 +114,24 @@ def record_change_events(
             inserted = connection.execute(statement, row).first()
             if inserted is not None:
                 added.append(int(inserted[0]))
+            else:
+                _fill_v7_fields(connection, row)
         return added
 
     return store.execute_write(write)
+
+
+def _fill_v7_fields(connection: Connection, row: dict[str, Any]) -> None:
+    """An event scanned before schema v7 learns its commit offset and front matter."""
+    key = [_table.c[name] == row[name] for name in _KEY_COLUMNS]
+    connection.execute(
+        _table.update()
+        .where(*key, _table.c.committed_utc_offset_s.is_(None))
+        .values(
+            committed_utc_offset_s=row["committed_utc_offset_s"],
+            new_has_front_matter=row["new_has_front_matter"],
+        )
+    )
 
 
 def list_change_events(
@@ -110,9 +140,16 @@ def list_change_events(
     skill: str | None = None,
     repository: str | None = None,
     commit_prefix: str | None = None,
+    committed_since: datetime | None = None,
+    committed_until: datetime | None = None,
 ) -> list[StoredChangeEvent]:
-    """Events, oldest commit first, optionally of one skill, repository or commit (prefix)."""
+    """Events, oldest commit first, optionally of one skill, repository, commit (prefix) or
+    span of commit times (both ends included)."""
     conditions: list[ColumnElement[bool]] = []
+    if committed_since is not None:
+        conditions.append(_table.c.committed_at >= committed_since)
+    if committed_until is not None:
+        conditions.append(_table.c.committed_at <= committed_until)
     if skill is not None:
         conditions.append(_table.c.skill == skill)
     if repository is not None:

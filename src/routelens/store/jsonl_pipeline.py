@@ -27,12 +27,13 @@ from sqlalchemy import Dialect, Double
 
 from routelens.errors import InputError
 from routelens.store import schema
-from routelens.store.records import RunRecord
-from routelens.store.sqlstore import SQLITE_ATTEMPT_COLUMNS, ImportSummary, MergeBatch, Store
+from routelens.store.bundle_lines import AttemptLine
+from routelens.store.merge import SQLITE_ATTEMPT_COLUMNS, ImportSummary, MergeBatch
+from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord
 from routelens.suite.hashing import input_hash
 
-if TYPE_CHECKING:  # jsonl imports this module
-    from routelens.store.jsonl import AttemptLine
+if TYPE_CHECKING:
+    from routelens.store.sqlstore import Store
 
 __all__ = ["PIPELINE_MIN_BYTES", "SqliteLineBinder", "merge_in_worker", "worker_would_help"]
 
@@ -94,6 +95,8 @@ class SqliteLineBinder:
         self._in_column_order = itemgetter(*(order.index(n) for n in SQLITE_ATTEMPT_COLUMNS))
         boolean = _required(processors["asked_clarification"])
         self._booleans = {True: boolean(True), False: boolean(False)}
+        if _required(processors["nul_replaced"])(True) != self._booleans[True]:
+            raise ValueError("the attempt columns' booleans bind differently")
         self._retry_log_json = _required(processors["retry_log"])
         self._empty_retry_log = self._retry_log_json([])
 
@@ -120,6 +123,7 @@ class SqliteLineBinder:
             if retry_log
             else self._empty_retry_log,
             _cached_input_hash(text) if len(text) <= _CACHED_INPUT_MAX_CHARS else input_hash(text),
+            self._booleans[line.nul_replaced],
         )
         bound: tuple[Any, ...] = self._in_column_order(
             self._plain_values(line.__dict__) + converted
@@ -134,6 +138,7 @@ _CONVERTED_COLUMNS = (
     "finished_at",
     "retry_log",
     "input_hash",
+    "nul_replaced",
 )
 # Lines repeat their inputs (each run of a suite asks the same cases), and a lookup costs a
 # sixth of the hash; short inputs only, so that the cache stays under about 20 MB.
@@ -159,6 +164,9 @@ def _required(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
 class _Batch(NamedTuple):
     runs: Sequence[RunRecord]
     rows: list[tuple[Any, ...]]
+    skills: Sequence[RunSkillRecord]
+    cases: Sequence[RunCaseRecord]
+    run_lines: dict[str, int]
 
 
 class _Rejected(NamedTuple):
@@ -173,8 +181,14 @@ class _Finished(NamedTuple):
     pass
 
 
-def merge_in_worker(store: Store, path: Path, batches: BatchSource) -> ImportSummary:
-    """`store.merge_batches(batches(path, binder))`, with `batches` run in a worker.
+def merge_in_worker(
+    store: Store,
+    path: Path,
+    batches: BatchSource,
+    checked: Callable[[Iterable[MergeBatch]], Iterable[MergeBatch]] = lambda batches: batches,
+) -> ImportSummary:
+    """`store.merge_batches(checked(batches(path, binder)))`, with `batches` run in a worker
+    (`checked` runs here: it may read the store).
 
     Raises the InputError of the first bad line (nothing written); on any failure or
     interruption (Ctrl-C) the worker is stopped before this returns.
@@ -192,7 +206,7 @@ def merge_in_worker(store: Store, path: Path, batches: BatchSource) -> ImportSum
     sender.close()  # so that the worker's end closing reads as end of file here
     finished = False
     try:
-        summary = store.merge_batches(_received(receiver, worker))
+        summary = store.merge_batches(checked(_received(receiver, worker)))
         finished = True
         return summary
     finally:
@@ -209,7 +223,14 @@ def _received(receiver: Connection, worker: BaseProcess) -> Iterator[MergeBatch]
                 f"the import worker (pid {worker.pid}) stopped before the end of the file"
             ) from None
         if isinstance(message, _Batch):
-            yield MergeBatch(message.runs, (), message.rows)
+            yield MergeBatch(
+                message.runs,
+                (),
+                message.rows,
+                skills=message.skills,
+                cases=message.cases,
+                run_lines=message.run_lines,
+            )
         elif isinstance(message, _Rejected):
             source, text, line, field = message
             raise InputError(source, text, line=line, field=field)
@@ -247,7 +268,15 @@ def _produce(
             for batch in batches(path, binder):
                 if batch.attempts:
                     raise ValueError("the import worker sends bound attempt rows only")
-                sender.send(_Batch(batch.runs, list(batch.bound_attempts)))
+                sender.send(
+                    _Batch(
+                        batch.runs,
+                        list(batch.bound_attempts),
+                        batch.skills,
+                        batch.cases,
+                        dict(batch.run_lines),
+                    )
+                )
         except InputError as error:
             sender.send(_Rejected(error.source, error.message, error.line, error.field))
         else:

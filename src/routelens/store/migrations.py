@@ -88,6 +88,28 @@ def _create_claude_prompts_v6(connection: Connection) -> None:
     schema.claude_prompts.create(connection, checkfirst=True)
 
 
+def _add_v7_columns(connection: Connection) -> None:
+    # A store created fresh has these from the live definitions (v1, v4); an older one gets
+    # them here. Rows from before keep NULL (no score, offset unknown) or false.
+    inspector = inspect(connection)
+    attempt_columns = {column["name"] for column in inspector.get_columns("attempts")}
+    if "confirmation_score" not in attempt_columns:
+        connection.execute(text("ALTER TABLE attempts ADD COLUMN confirmation_score FLOAT"))
+    if "nul_replaced" not in attempt_columns:
+        connection.execute(
+            text("ALTER TABLE attempts ADD COLUMN nul_replaced BOOLEAN NOT NULL DEFAULT false")
+        )
+    event_columns = {column["name"] for column in inspector.get_columns("change_events")}
+    if "committed_utc_offset_s" not in event_columns:
+        connection.execute(
+            text("ALTER TABLE change_events ADD COLUMN committed_utc_offset_s INTEGER")
+        )
+    if "new_has_front_matter" not in event_columns:
+        connection.execute(
+            text("ALTER TABLE change_events ADD COLUMN new_has_front_matter BOOLEAN")
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
@@ -96,6 +118,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "attempts.input_hash and the flaky history index", _add_input_hash_v5),
     Migration(
         6, "claude_prompts: captured Claude Code request templates", _create_claude_prompts_v6
+    ),
+    Migration(
+        7,
+        "attempts.confirmation_score and nul_replaced; change_events commit offset and "
+        "front matter",
+        _add_v7_columns,
     ),
 )
 """Every migration this code knows, oldest first."""

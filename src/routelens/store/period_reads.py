@@ -1,4 +1,5 @@
-"""Per-day and per-release aggregates of attempts, read by several commands and the exporter."""
+"""Per-day, per-release and per-skill aggregates of attempts, read by commands, the exporter and
+summaries."""
 
 from __future__ import annotations
 
@@ -54,6 +55,19 @@ def release_verdicts(
         for row in rows
         if row[1] is not None
     ]
+
+
+def expected_skill_verdicts(
+    engine: Engine, attempt_filter: AttemptFilter
+) -> list[tuple[str | None, VerdictCounts]]:
+    """Verdict counts per expected skill (None: cases whose right answer is to ask)."""
+    skill = schema.attempts.c.expected_skill
+    query = attempts_select([skill, *verdict_sums()], attempt_filter, attempts_only=True).group_by(
+        skill
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [(row[0], _counts(*row[1:])) for row in rows]
 
 
 def _as_utc(value: datetime | str) -> datetime:

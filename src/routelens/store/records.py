@@ -117,3 +117,7 @@ class AttemptRecord:
     response_model: str | None = None
     expected_skill_hash: str | None = None
     actual_skill_hash: str | None = None
+    confirmation_score: float | None = None
+    nul_replaced: bool = False
+    """A NUL character in the attempt's text (the response, an error message) was replaced
+    by U+FFFD before storing: PostgreSQL cannot hold NUL, and both backends keep the same."""

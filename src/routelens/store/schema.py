@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 from routelens.store.records import (
@@ -188,6 +189,10 @@ attempts = Table(
     # added in schema v5: `suite.hashing.input_hash(input)`, so that a case's history can be
     # read in input order from an index instead of sorting the input text
     Column("input_hash", String, nullable=False),
+    # added in schema v7: `requires_confirmation` cases' secondary score, and whether a NUL
+    # in the attempt's text was replaced (see AttemptRecord.nul_replaced)
+    Column("confirmation_score", Double, nullable=True),
+    Column("nul_replaced", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("run_id", "case_id", "repeat_index"),
     # (run_id, sequence_number) serves both "one run's attempts" and their replay order.
     Index(None, "run_id", "sequence_number"),
@@ -267,6 +272,10 @@ change_events = Table(
     Column("lines_added", Integer, nullable=False),
     Column("lines_removed", Integer, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    # added in schema v7: the commit date's own UTC offset (NULL for events scanned before),
+    # and whether the SKILL.md after the commit has front matter (NULL when deleted)
+    Column("committed_utc_offset_s", Integer, nullable=True),
+    Column("new_has_front_matter", Boolean, nullable=True),
     UniqueConstraint("repository", "commit_sha", "path"),
     Index(None, "skill", "committed_at"),
     Index(None, "committed_at"),

@@ -8,34 +8,37 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 from sqlalchemy import (
     URL,
-    Column,
     Connection,
-    CursorResult,
-    Dialect,
     Engine,
     create_engine,
     event,
     make_url,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from routelens.errors import InputError
 from routelens.store import schema
+from routelens.store.merge import (
+    ImportSummary,
+    MergeBatch,
+    dialect_insert,
+    insert_run,
+    merge_into,
+    wrote_a_row,
+)
 from routelens.store.migrations import check_not_empty, check_readable, check_tables, migrate
+from routelens.store.nul_text import attempt_without_nul, record_without_nul
 from routelens.store.records import (
     AttemptRecord,
     RunCaseRecord,
@@ -52,26 +55,6 @@ _SQLITE_BUSY_TIMEOUT_MS = 30_000
 _POSTGRES_CONNECT_TIMEOUT_S = 10
 # Carried on a connection's execution options to pick SQLite's BEGIN flavour.
 _BEGIN_MODE_OPTION = "routelens_sqlite_begin"
-
-
-@dataclass(frozen=True)
-class MergeBatch:
-    """Runs, and attempt rows as `schema.attempt_to_row` makes them, for `Store.merge_batches`."""
-
-    runs: Sequence[RunRecord]
-    attempts: Sequence[Mapping[str, Any]]
-    bound_attempts: Sequence[tuple[Any, ...]] = ()
-    """SQLite only: attempt rows already through the bind processors, as tuples in
-    `SQLITE_ATTEMPT_COLUMNS` order (a worker process can build them off the writing core)."""
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What a merge of runs and attempts did: runs created, attempts added and skipped."""
-
-    runs_created: int
-    attempts_added: int
-    attempts_skipped: int
 
 
 def parse_store_url(url: str | Path) -> URL:
@@ -215,8 +198,11 @@ class Store:
         cases: Sequence[RunCaseRecord],
     ) -> None:
         """Record a new run with the skills and cases it tests; ValueError if it exists."""
+        run = record_without_nul(run)[0]
+        skills = [record_without_nul(skill)[0] for skill in skills]
+        cases = [record_without_nul(case)[0] for case in cases]
         with self._write() as connection:
-            if not self._insert_run(connection, run):
+            if not insert_run(connection, run):
                 raise ValueError(f"run {run.run_id!r} already exists in {self.display_url}")
             if skills:
                 connection.execute(
@@ -245,29 +231,18 @@ class Store:
 
         Runs and attempts already present are left exactly as they are.
         """
-        return self.merge_batches([MergeBatch(runs, [schema.attempt_to_row(a) for a in attempts])])
+        rows = [schema.attempt_to_row(attempt_without_nul(a)) for a in attempts]
+        return self.merge_batches([MergeBatch([record_without_nul(r)[0] for r in runs], rows)])
 
     def merge_batches(self, batches: Iterable[MergeBatch]) -> ImportSummary:
-        """`merge`, fed batch by batch, all in one transaction.
+        """`merge`, fed batch by batch, all in one transaction (see `store.merge`).
 
         `batches` may validate its input as it is consumed: whatever it raises rolls back
         every batch already written, so a bad input writes nothing. Each batch's runs are
-        written before its attempts.
+        written before its skills, cases and attempts.
         """
-        created = added = offered = 0
         with self._write() as connection:
-            insert_new_attempts = self._new_attempt_inserter(connection)
-            for batch in batches:
-                created += sum(self._insert_run(connection, run) for run in batch.runs)
-                if batch.attempts:
-                    added += insert_new_attempts(batch.attempts)
-                    offered += len(batch.attempts)
-                if batch.bound_attempts:
-                    if not isinstance(insert_new_attempts, _SqliteAttemptInserter):
-                        raise ValueError("bound attempt rows can only be merged into SQLite")
-                    added += insert_new_attempts.insert_bound(batch.bound_attempts)
-                    offered += len(batch.bound_attempts)
-        return ImportSummary(created, added, offered - added)
+            return merge_into(connection, batches)
 
     def set_run_status(
         self, run_id: str, status: RunStatus, finished_at: datetime | None = None
@@ -369,20 +344,12 @@ class Store:
             with connection.begin():
                 yield connection
 
-    def _insert_run(self, connection: Connection, run: RunRecord) -> bool:
-        statement = (
-            self._dialect_insert(schema.runs)
-            .on_conflict_do_nothing(index_elements=[schema.runs.c.run_id])
-            .returning(schema.runs.c.run_id)
-        )
-        return _wrote_a_row(connection.execute(statement, schema.run_to_row(run)))
-
     def _insert_attempt(
         self, connection: Connection, attempt: AttemptRecord, *, replace: bool
     ) -> bool:
         table = schema.attempts
         key = [table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
-        insert = self._dialect_insert(table)
+        insert = dialect_insert(connection, table)
         if replace:
             excluded = insert.excluded
             updates = {
@@ -394,91 +361,8 @@ class Store:
         else:
             upsert = insert.on_conflict_do_nothing(index_elements=key)
         statement = upsert.returning(table.c.attempt_id)
-        return _wrote_a_row(connection.execute(statement, schema.attempt_to_row(attempt)))
-
-    def _new_attempt_inserter(
-        self, connection: Connection
-    ) -> Callable[[Sequence[Mapping[str, Any]]], int]:
-        """Inserts attempt rows, skipping those already there, and returns how many it added."""
-        table = schema.attempts
-        insert = self._dialect_insert(table).on_conflict_do_nothing(
-            index_elements=[table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
-        )
-        if connection.dialect.name != "sqlite":
-            # insertmanyvalues: a few multi-row INSERT ... RETURNING statements a batch.
-            returning = insert.returning(table.c.attempt_id)
-            return lambda rows: len(connection.execute(returning, rows).all())
-        return _SqliteAttemptInserter(connection)
-
-    def _dialect_insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
-        if self._engine.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-
-SQLITE_ATTEMPT_COLUMNS = tuple(c.name for c in schema.attempts.columns if c.name != "attempt_id")
-"""The attempt columns, in the order of `MergeBatch.bound_attempts` tuples."""
-
-
-class _SqliteAttemptInserter:
-    """Attempt rows through one prepared `executemany`, skipping SQLAlchemy's per-row work.
-
-    SQLite is where imports of a long history land; at a million rows the per-row statement
-    handling of `Connection.execute` costs more than SQLite's own work. The values still go
-    through each column type's own bind processor, so they are stored exactly as
-    `Connection.execute` would store them, and the rows added are counted with SQLite's
-    `total_changes()` (a skipped conflict changes nothing) instead of a RETURNING per row.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        dialect = connection.dialect
-        table = schema.attempts
-        columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
-        quote = dialect.identifier_preparer.quote
-        self._sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
-        )
-        self._connection = connection
-        self._values_in_order = itemgetter(*(c.name for c in columns))
-        self._processors = [
-            (position, processor)
-            for position, column in enumerate(columns)
-            if (processor := _bind_processor(column, dialect)) is not None
-        ]
-
-    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        values_in_order, processors = self._values_in_order, self._processors
-        parameters = []
-        for row in rows:
-            values = list(values_in_order(row))
-            for position, processor in processors:
-                values[position] = processor(values[position])
-            parameters.append(tuple(values))
-        return self.insert_bound(parameters)
-
-    def insert_bound(self, parameters: Sequence[tuple[Any, ...]]) -> int:
-        """Insert rows already bound, in `SQLITE_ATTEMPT_COLUMNS` order; returns rows added."""
-        before = self._total_changes()
-        self._connection.exec_driver_sql(self._sql, parameters)
-        return self._total_changes() - before
-
-    def _total_changes(self) -> int:
-        return int(self._connection.exec_driver_sql("SELECT total_changes()").scalar_one())
-
-
-def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
-    return processor
-
-
-def _wrote_a_row(result: CursorResult[Any]) -> bool:
-    # RETURNING, rather than rowcount, because drivers disagree on rowcount for
-    # INSERT ... ON CONFLICT; a skipped row returns nothing on every backend.
-    return result.first() is not None
+        row = schema.attempt_to_row(attempt_without_nul(attempt))
+        return wrote_a_row(connection.execute(statement, row))
 
 
 def _create_engine(url: URL, *, read_only: bool = False) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_STORE_URL = "sqlite:///.routelens/routelens.sqlite"
@@ -21,8 +22,13 @@ def redact_url(url: str) -> str:
     return _PASSWORD_IN_URL.sub(r"\1***@", url)
 
 
-SECRET_NAME_PATTERN = re.compile(r"key|token|secret|password|auth|credential", re.IGNORECASE)
-"""Option and query-string names that suggest a secret: never stored, never printed."""
+SECRET_NAME_PATTERN = re.compile(
+    r"(?:^|[_\-.])(?:\w*?(?:key|token|secret|password|passwd)|auth\w*|credentials?)(?:$|[_\-.])",
+    re.IGNORECASE,
+)
+"""Option and query-string names that suggest a secret, word by word: `api_key`,
+`auth_token`, `client_secret`, `db_password`, `authorization`, but not `max_tokens`.
+Never stored, never printed."""
 
 
 def strip_url_credentials(url: str) -> str:
@@ -44,3 +50,20 @@ def strip_url_credentials(url: str) -> str:
         if not SECRET_NAME_PATTERN.search(name)
     ]
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query), parts.fragment))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store URL (`sqlite:///x.sqlite` or a plain path), else None;
+    read without SQLAlchemy, for commands that only need to know whether a store exists.
+
+    >>> sqlite_file("sqlite:///.routelens/routelens.sqlite")
+    PosixPath('.routelens/routelens.sqlite')
+    >>> sqlite_file("postgresql://db/routelens") is None
+    True
+    """
+    if "://" not in url:
+        return Path(url)
+    if not url.startswith("sqlite:///"):
+        return None
+    database = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(database) if database and database != ":memory:" else None

@@ -1,9 +1,16 @@
-"""Load a case file (golden-set YAML or a single-skill trigger eval set) and validate it."""
+"""Load a case file (golden-set YAML or a single-skill trigger eval set) and validate it.
+
+Every problem of the file is found in one pass (`check_case_file`): each case is checked on
+its own, so one bad case does not hide the next. Unknown keys are warnings naming the key
+(with a "did you mean" for near typos), since teams keep their own notes in their golden
+sets; `--strict` turns warnings into errors.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,26 +18,32 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from routelens.errors import InputError
+from routelens.suite.case_checks import case_warnings, string_problems, strip_unknown_keys
 from routelens.suite.hashing import canonical_json_hash
-from routelens.suite.models import (
-    Case,
-    CaseSuite,
-    Category,
-    CommandPattern,
-    ContextMessage,
-    SkillSet,
-    WorkflowStep,
+from routelens.suite.models import Case, CaseSuite, Category, SkillSet
+from routelens.suite.problems import (
+    Problem,
+    did_you_mean,
+    error,
+    raise_for_problems,
+    warning,
 )
+from routelens.suite.trigger_sets import is_trigger_eval, trigger_evals_to_cases
 from routelens.suite.yaml_lines import LocatedYaml, Path_, format_path, load_located_yaml
+
+__all__ = ["CaseFileCheck", "check_case_file", "load_case_suite", "trigger_evals_to_cases"]
 
 TOP_LEVEL_KEYS = frozenset({"version", "name", "description", "tests"})
 CASE_KEYS = tuple(Case.model_fields)
-# the keys of the models nested in a case, by the case key that holds them
-NESTED_KEYS = {
-    "workflow": tuple(WorkflowStep.model_fields),
-    "expected_commands": tuple(CommandPattern.model_fields),
-    "context": tuple(ContextMessage.model_fields),
-}
+
+
+@dataclass(frozen=True)
+class CaseFileCheck:
+    """A case file checked in full: the suite (None when no case could be read at all or an
+    error was found) and every problem, in file order."""
+
+    suite: CaseSuite | None
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _read_text(path: Path) -> str:
@@ -38,10 +51,12 @@ def _read_text(path: Path) -> str:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such case file", field="cases") from None
-    except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text (byte {error.start})") from None
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
+    except IsADirectoryError:
+        raise InputError(path, "a folder, not a case file", field="cases") from None
+    except UnicodeDecodeError as failure:
+        raise InputError(path, f"not UTF-8 text (byte {failure.start})") from None
+    except OSError as failure:
+        raise InputError(path, f"cannot read: {failure.strerror}") from None
 
 
 def _located_path(located: LocatedYaml, base: Path_, loc: Sequence[int | str]) -> Path_:
@@ -56,73 +71,101 @@ def _located_path(located: LocatedYaml, base: Path_, loc: Sequence[int | str]) -
     return path
 
 
-def _describe_error(error: ErrorDetails) -> str:
-    kind = error["type"]
+def _describe_error(details: ErrorDetails) -> str:
+    kind = details["type"]
     if kind == "missing":
         return "required field missing"
     if kind == "extra_forbidden":
-        if len(error["loc"]) > 1 and error["loc"][0] in NESTED_KEYS:
-            return f"unknown key (known keys: {', '.join(NESTED_KEYS[str(error['loc'][0])])})"
-        return f"unknown key (known keys: {', '.join(CASE_KEYS)}; prefix custom keys with 'x-')"
+        return "unknown key"
     if kind == "enum":
         allowed = ", ".join(category.value for category in Category)
-        return f"unknown category {error['input']!r} (one of: {allowed})"
-    message = str(error["msg"])
+        hint = did_you_mean(str(details["input"]), [c.value for c in Category])
+        return f"unknown category {details['input']!r}{hint} (one of: {allowed})"
+    message = str(details["msg"])
     return message.removeprefix("Value error, ")
 
 
-def _case_from_mapping(raw: Any, index: int, located: LocatedYaml, source: str) -> Case:
-    base: Path_ = ("tests", index) if ("tests",) in located.lines else (index,)
+def _validation_problems(
+    validation: ValidationError, base: Path_, located: LocatedYaml, source: str
+) -> list[Problem]:
+    """One problem per field of the case; where a union (`context`) reports one error per
+    member, the one reaching deepest into the document is about the member the user meant."""
+    deepest: dict[str, tuple[int, ErrorDetails, Path_]] = {}
+    for details in validation.errors():
+        path = _located_path(located, base, details["loc"])
+        key = str(details["loc"][0]) if details["loc"] else ""
+        depth = len(path)
+        if key not in deepest or depth > deepest[key][0]:
+            deepest[key] = (depth, details, path)
+    problems = []
+    for _, details, path in deepest.values():
+        field_path = path if details["type"] != "missing" else (*path, *details["loc"][-1:])
+        problems.append(
+            error(
+                source,
+                _describe_error(details),
+                line=located.line_of(path),
+                field=format_path(field_path),
+            )
+        )
+    return problems
+
+
+def _case_from_mapping(
+    raw: Any, base: Path_, located: LocatedYaml, source: str
+) -> tuple[Case | None, list[Problem]]:
     if not isinstance(raw, dict):
-        raise InputError(
+        problem = error(
             source,
             f"a case must be a mapping, not {type(raw).__name__}",
             line=located.line_of(base),
             field=format_path(base),
         )
-    custom = {key for key in raw if isinstance(key, str) and key.startswith("x-")}
-    if "input" not in raw:
-        raise InputError(
-            source,
-            "required field missing",
-            line=located.line_of(base),
-            field=format_path((*base, "input")),
-        )
+        return None, [problem]
+    cleaned, problems = strip_unknown_keys(raw, base, located, source, CASE_KEYS)
+    problems += string_problems(cleaned, base, located, source)
     try:
-        return Case.model_validate({k: v for k, v in raw.items() if k not in custom})
+        case = Case.model_validate(cleaned)
     except ValidationError as validation:
-        # A union (`context`) reports one error per member; the one that reaches deepest
-        # into the document is about the member the user meant.
-        errors = validation.errors()
-        depths = [len(_located_path(located, base, error["loc"])) for error in errors]
-        first = errors[depths.index(max(depths))]
-        path = _located_path(located, base, first["loc"])
-        field_path = path if first["type"] != "missing" else (*path, *first["loc"][-1:])
-        raise InputError(
-            source,
-            _describe_error(first),
-            line=located.line_of(path),
-            field=format_path(field_path),
-        ) from None
+        return None, problems + _validation_problems(validation, base, located, source)
+    if any(problem.is_error for problem in problems):
+        return None, problems
+    return case, problems + case_warnings(case, base, located, source)
 
 
-def _check_skill_names(
-    cases: Sequence[Case], skills: SkillSet, located: LocatedYaml, source: str, bases: list[Path_]
-) -> tuple[Case, ...]:
-    """Every skill a case names must exist; names are rewritten to the front-matter name."""
-    resolved: list[Case] = []
-    for case, base in zip(cases, bases, strict=True):
-        for field_path, name in case.named_skills():
-            if skills.resolve(name) is None:
-                parts: Path_ = (*base, *_split_field(field_path))
-                raise InputError(
+def _skill_name_problems(
+    case: Case,
+    skills: SkillSet,
+    base: Path_,
+    located: LocatedYaml,
+    source: str,
+    left_out: frozenset[str],
+) -> list[Problem]:
+    """Every skill a case names must exist (a skill left out as invalid: a warning)."""
+    problems = []
+    for field_path, name in case.named_skills():
+        if skills.resolve(name) is None:
+            parts: Path_ = (*base, *_split_field(field_path))
+            if name in left_out:
+                problems.append(
+                    warning(
+                        source,
+                        f"names {name!r}, an invalid skill left out of the run",
+                        line=located.line_of(parts),
+                        field=format_path(parts),
+                    )
+                )
+                continue
+            hint = did_you_mean(name, [a for s in skills.skills for a in sorted(s.aliases)])
+            problems.append(
+                error(
                     source,
-                    f"unknown skill {name!r} (known: {', '.join(skills.names)})",
+                    f"unknown skill {name!r}{hint} (known: {', '.join(skills.names)})",
                     line=located.line_of(parts),
                     field=format_path(parts),
                 )
-        resolved.append(_canonical_case(case, skills))
-    return tuple(resolved)
+            )
+    return problems
 
 
 def _split_field(field_path: str) -> Path_:
@@ -149,10 +192,18 @@ def _canonical_case(case: Case, skills: SkillSet) -> Case:
     )
 
 
-def _golden_cases(located: LocatedYaml, source: str) -> tuple[list[Any], str | None, str | None]:
+@dataclass(frozen=True)
+class _GoldenHeader:
+    tests: list[Any]
+    version: str | None
+    name: str | None
+    problems: list[Problem]
+
+
+def _golden_header(located: LocatedYaml, source: str) -> _GoldenHeader:
     data = located.data
     if isinstance(data, list):
-        return data, None, None
+        return _GoldenHeader(data, None, None, [])
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise InputError(
@@ -160,13 +211,17 @@ def _golden_cases(located: LocatedYaml, source: str) -> tuple[list[Any], str | N
             f"expected a mapping with 'tests:' or a list of cases, not {kind}",
             line=located.line_of(()),
         )
+    problems: list[Problem] = []
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            raise InputError(
-                source,
-                f"unknown top-level key (known: {', '.join(sorted(TOP_LEVEL_KEYS))})",
-                line=located.line_of((key,)),
-                field=format_path((str(key),)),
+            problems.append(
+                warning(
+                    source,
+                    f"unknown top-level key {key!r}{did_you_mean(str(key), TOP_LEVEL_KEYS)}; "
+                    f"ignored (known: {', '.join(sorted(TOP_LEVEL_KEYS))})",
+                    line=located.line_of((key,)),
+                    field=format_path((str(key),)),
+                )
             )
     tests = data.get("tests")
     if not isinstance(tests, list):
@@ -175,63 +230,22 @@ def _golden_cases(located: LocatedYaml, source: str) -> tuple[list[Any], str | N
         )
     version = data.get("version")
     if version is not None and not isinstance(version, str | int | float):
-        raise InputError(
-            source,
-            "must be a string or number",
-            line=located.line_of(("version",)),
-            field="version",
+        problems.append(
+            error(
+                source,
+                "must be a string or number",
+                line=located.line_of(("version",)),
+                field="version",
+            )
         )
+        version = None
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise InputError(source, "must be a string", line=located.line_of(("name",)), field="name")
-    return tests, None if version is None else str(version), name
-
-
-def trigger_evals_to_cases(
-    items: list[Any], skill: str, located: LocatedYaml, source: str
-) -> list[Case]:
-    """`[{"query", "should_trigger"}]` for one skill → direct (true) and negative (false) cases."""
-    cases: list[Case] = []
-    for index, item in enumerate(items):
-        path: Path_ = (index,)
-        if not isinstance(item, dict):
-            raise InputError(
-                source,
-                "each item must be an object",
-                line=located.line_of(path),
-                field=f"[{index}]",
-            )
-        query, should = item.get("query"), item.get("should_trigger")
-        if not isinstance(query, str):
-            raise InputError(
-                source,
-                "must be a string",
-                line=located.line_of((*path, "query")),
-                field=f"[{index}].query",
-            )
-        if not isinstance(should, bool):
-            raise InputError(
-                source,
-                "must be true or false",
-                line=located.line_of((*path, "should_trigger")),
-                field=f"[{index}].should_trigger",
-            )
-        case_id = f"{skill}-trigger-{index + 1:03d}"
-        if should:
-            cases.append(
-                Case(id=case_id, category=Category.DIRECT, input=query, expected_skill=skill)
-            )
-        else:
-            cases.append(Case(id=case_id, category=Category.NEGATIVE, input=query, not_skill=skill))
-    return cases
-
-
-def _is_trigger_eval(data: Any) -> bool:
-    # `any`, so that one item missing `should_trigger` is reported as such, not as a
-    # golden-set case without `input`
-    return isinstance(data, list) and any(
-        isinstance(item, dict) and "should_trigger" in item for item in data
-    )
+        problems.append(
+            error(source, "must be a string", line=located.line_of(("name",)), field="name")
+        )
+        name = None
+    return _GoldenHeader(tests, None if version is None else str(version), name, problems)
 
 
 def _locate(text: str, path: Path) -> LocatedYaml:
@@ -239,12 +253,12 @@ def _locate(text: str, path: Path) -> LocatedYaml:
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(source, f"invalid JSON: {error.msg}", line=error.lineno) from None
+        except json.JSONDecodeError as failure:
+            raise InputError(source, f"invalid JSON: {failure.msg}", line=failure.lineno) from None
         except RecursionError:
             raise InputError(source, "invalid JSON: nested too deeply") from None
-        except ValueError as error:  # e.g. an integer longer than Python will convert
-            raise InputError(source, f"invalid JSON: {error}") from None
+        except ValueError as failure:  # e.g. an integer longer than Python will convert
+            raise InputError(source, f"invalid JSON: {failure}") from None
         # YAML only supplies the lines: the data is JSON's, since YAML 1.1 reads some JSON
         # differently (a "\ud83d\ude00" escape pair becomes two lone surrogates)
         try:
@@ -254,15 +268,26 @@ def _locate(text: str, path: Path) -> LocatedYaml:
     return load_located_yaml(text, source)
 
 
-def load_case_suite(
-    path: Path, skills: SkillSet | None = None, *, trigger_skill: str | None = None
-) -> CaseSuite:
-    """Load and validate a case file; with `skills`, every named skill must exist."""
+def check_case_file(
+    path: Path,
+    skills: SkillSet | None = None,
+    *,
+    trigger_skill: str | None = None,
+    left_out: frozenset[str] = frozenset(),
+) -> CaseFileCheck:
+    """Check a case file in full; with `skills`, every named skill must exist, except the
+    names in `left_out` (skills that are there but invalid: their own problems say why).
+
+    Only a file that cannot be read as a whole (missing, not UTF-8, not YAML, no case list)
+    raises an `InputError`; everything else is a problem of the result.
+    """
     source = str(path)
     located = _locate(_read_text(path), path)
     version: str | None = None
     name: str | None = None
-    if _is_trigger_eval(located.data):
+    problems: list[Problem] = []
+    checked: list[tuple[Case | None, Path_]] = []
+    if is_trigger_eval(located.data):
         if trigger_skill is None:
             raise InputError(
                 source,
@@ -270,67 +295,134 @@ def load_case_suite(
                 line=1,
                 field="trigger_skill",
             )
-        if skills is not None and skills.resolve(trigger_skill) is None:
+        if (
+            skills is not None
+            and skills.resolve(trigger_skill) is None
+            and trigger_skill not in left_out
+        ):
             raise InputError(
                 source,
-                f"unknown skill {trigger_skill!r} (known: {', '.join(skills.names)})",
+                f"unknown skill {trigger_skill!r}{did_you_mean(trigger_skill, skills.names)} "
+                f"(known: {', '.join(skills.names)})",
                 field="trigger_skill",
             )
-        cases = trigger_evals_to_cases(located.data, trigger_skill, located, source)
-        bases: list[Path_] = [(i,) for i in range(len(cases))]
+        trigger = trigger_evals_to_cases(located.data, trigger_skill, located, source)
+        problems += trigger.problems
+        checked = [(case, (index,)) for index, case in trigger.cases]
         name = f"{trigger_skill}-triggers"
     else:
-        raw_cases, version, name = _golden_cases(located, source)
-        cases = [_case_from_mapping(raw, i, located, source) for i, raw in enumerate(raw_cases)]
+        if trigger_skill is not None:
+            problems.append(
+                error(
+                    source,
+                    f"--trigger-skill {trigger_skill} is only for a trigger eval set (a JSON "
+                    "list of {query, should_trigger}); this is a golden set",
+                    field="trigger_skill",
+                )
+            )
+        header = _golden_header(located, source)
+        problems += header.problems
+        version, name = header.version, header.name
         prefix: Path_ = ("tests",) if ("tests",) in located.lines else ()
-        bases = [(*prefix, i) for i in range(len(cases))]
-    if not cases:
+        for index, raw in enumerate(header.tests):
+            base: Path_ = (*prefix, index)
+            case, found = _case_from_mapping(raw, base, located, source)
+            problems += found
+            checked.append((case, base))
+    if not checked:
         raise InputError(source, "the file holds no cases", line=located.line_of(()), field="tests")
-    _check_unique_ids(cases, bases, located, source)
-    if skills is not None:
-        cases = list(_check_skill_names(cases, skills, located, source, bases))
-    definitions = [
-        _definition(case, base, located, source) for case, base in zip(cases, bases, strict=True)
-    ]
-    return CaseSuite(
+    problems += _duplicate_id_problems(checked, located, source)
+    cases: list[Case] = []
+    bases: list[Path_] = []
+    for case, base in checked:
+        if case is None:
+            continue
+        if skills is not None:
+            found = _skill_name_problems(case, skills, base, located, source, left_out)
+            problems += found
+            case = _canonical_case(case, skills)
+        cases.append(case)
+        bases.append(base)
+    problems.sort(key=lambda problem: problem.line or 0)
+    if any(problem.is_error for problem in problems):
+        return CaseFileCheck(None, problems)
+    definitions = []
+    for case, base in zip(cases, bases, strict=True):
+        definition, stored = _definition(case, base, located, source)
+        if stored is not None:
+            return CaseFileCheck(None, [*problems, stored])
+        definitions.append(definition)
+    suite = CaseSuite(
         path=path,
         name=name or path.stem,
         version=version,
         cases=tuple(cases),
         suite_hash=canonical_json_hash({"version": version, "cases": definitions}),
+        trigger_skill=trigger_skill if is_trigger_eval(located.data) else None,
+        case_lines={
+            case.id: line
+            for case, base in zip(cases, bases, strict=True)
+            if (line := located.line_of(base)) is not None
+        },
     )
+    return CaseFileCheck(suite, problems)
 
 
-def _definition(case: Case, base: Path_, located: LocatedYaml, source: str) -> dict[str, Any]:
-    """The case as JSON data for the suite hash; what cannot be stored is an `InputError`."""
+def load_case_suite(
+    path: Path,
+    skills: SkillSet | None = None,
+    *,
+    trigger_skill: str | None = None,
+    strict: bool = False,
+) -> CaseSuite:
+    """Load and validate a case file; with `skills`, every named skill must exist.
+
+    Errors (and warnings too, when `strict`) raise a `ProblemsError` holding every problem
+    of the file; the warnings of a file that loads are kept in `CaseSuite.problems`.
+    """
+    checked = check_case_file(path, skills, trigger_skill=trigger_skill)
+    raise_for_problems(checked.problems, strict=strict)
+    assert checked.suite is not None
+    return replace(checked.suite, problems=tuple(checked.problems))
+
+
+def _definition(
+    case: Case, base: Path_, located: LocatedYaml, source: str
+) -> tuple[dict[str, Any], Problem | None]:
+    """The case as JSON data for the suite hash, or the problem that keeps it from storage."""
     try:
         definition = case.model_dump(mode="json", exclude_defaults=True)
         canonical_json_hash(definition)
-    except ValueError as error:
+    except ValueError as failure:
         # YAML `!!binary` that is not UTF-8, a self-referencing anchor, or an escape that
         # leaves a lone surrogate ("\ud800"): none of them can be sent to a model or stored
         reason = (
             "contains a lone surrogate escape, which is not text"
-            if isinstance(error, UnicodeEncodeError)
-            else f"cannot be stored as JSON: {error}"
+            if isinstance(failure, UnicodeEncodeError)
+            else f"cannot be stored as JSON: {failure}"
         )
-        raise InputError(
-            source, reason, line=located.line_of(base), field=format_path(base)
-        ) from None
-    return definition
+        return {}, error(source, reason, line=located.line_of(base), field=format_path(base))
+    return definition, None
 
 
-def _check_unique_ids(
-    cases: Sequence[Case], bases: list[Path_], located: LocatedYaml, source: str
-) -> None:
+def _duplicate_id_problems(
+    checked: Sequence[tuple[Case | None, Path_]], located: LocatedYaml, source: str
+) -> list[Problem]:
     seen: dict[str, int | None] = {}
-    for case, base in zip(cases, bases, strict=True):
+    problems = []
+    for case, base in checked:
+        if case is None:
+            continue
+        line = located.line_of((*base, "id"))
         if case.id in seen:
-            first = seen[case.id]
-            raise InputError(
-                source,
-                f"duplicate case id {case.id!r} (first at line {first})",
-                line=located.line_of((*base, "id")),
-                field=format_path((*base, "id")),
+            problems.append(
+                error(
+                    source,
+                    f"duplicate case id {case.id!r} (first at line {seen[case.id]})",
+                    line=line,
+                    field=format_path((*base, "id")),
+                )
             )
-        seen[case.id] = located.line_of((*base, "id"))
+            continue
+        seen[case.id] = line
+    return problems

@@ -1,15 +1,17 @@
-"""Where telemetry goes: settings from flags and `OTEL_*` variables, the resource, the pipeline.
+"""Where telemetry goes: the resource and the pipeline, from the settings of `settings.py`.
 
-Telemetry is off unless an OTLP endpoint is given. When it is on, `start_telemetry` builds a
-tracer provider and a meter provider that export over OTLP (HTTP/protobuf or gRPC) and, if
-asked, serve the metrics for Prometheus on 127.0.0.1. The providers are handed to the code
-that records spans and metrics; nothing is installed globally.
+Telemetry is off unless configured (see `telemetry_settings`). When it is on,
+`start_telemetry` builds a tracer provider and a meter provider with the exporters the
+settings name: OTLP (HTTP/protobuf or gRPC), the console (stderr), and for metrics a
+Prometheus endpoint. The providers are handed to the code that records spans and metrics;
+nothing is installed globally.
 
 A collector that cannot be reached never fails or slows the run: each export gives up within
 80 % of `flush_timeout_s`, closing the pipeline waits no longer than `flush_timeout_s`, and
 the first failure is said once on stderr. The OpenTelemetry SDK is imported only when
 telemetry is on, so the `otel` extra stays optional.
 
+>>> from routelens.telemetry.settings import telemetry_settings
 >>> settings = telemetry_settings(otlp_endpoint="http://localhost:4318", capture_content=None,
 ...                               suite_name="jira-assistant", environment="ci", env={})
 >>> settings.service_name
@@ -22,21 +24,17 @@ telemetry is on, so the `otel` extra stays optional.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Literal
-from urllib.parse import unquote
+from typing import TYPE_CHECKING
 
 from routelens import __version__
-from routelens.errors import InputError
 from routelens.store.records import RunRecord
 from routelens.telemetry import names
+from routelens.telemetry.settings import TelemetrySettings
 
 if TYPE_CHECKING:
     from http.server import HTTPServer
@@ -49,155 +47,6 @@ if TYPE_CHECKING:
 
     from routelens.telemetry.exporters import ExportFailureReporter
 
-OtlpProtocol = Literal["http/protobuf", "grpc"]
-HTTP_PROTOBUF: Final = "http/protobuf"
-GRPC: Final = "grpc"
-
-# the standard OpenTelemetry environment variables this module reads
-ENV_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
-ENV_TRACES_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-ENV_METRICS_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"
-ENV_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_PROTOCOL"
-ENV_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
-ENV_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
-ENV_RESOURCE_ATTRIBUTES: Final = "OTEL_RESOURCE_ATTRIBUTES"
-ENV_CAPTURE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-
-DEFAULT_HTTP_ENDPOINT: Final = "http://localhost:4318"
-DEFAULT_GRPC_ENDPOINT: Final = "http://localhost:4317"
-
-OTEL_EXTRA_HINT: Final = "telemetry needs the otel extra: pip install 'routelens[otel]'"
-GRPC_EXTRA_HINT: Final = (
-    "OTLP over gRPC needs the otel-grpc extra: pip install 'routelens[otel-grpc]'"
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TelemetrySettings:
-    """Whether, where and how a run exports spans and metrics (see `telemetry_settings`).
-
-    `endpoint` is the base URL (`--otlp-endpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT`); over HTTP
-    the signal paths `/v1/traces` and `/v1/metrics` are added to it. `traces_endpoint` and
-    `metrics_endpoint` are full per-signal URLs from the `OTEL_EXPORTER_OTLP_*_ENDPOINT`
-    variables, used when no `--otlp-endpoint` is given.
-    """
-
-    endpoint: str | None
-    protocol: OtlpProtocol = HTTP_PROTOBUF
-    service_name: str
-    environment: str | None = None
-    capture_content: bool = False
-    flush_timeout_s: float = 5.0
-    prometheus_port: int | None = None
-    resource_attributes: dict[str, str] = field(default_factory=dict)
-    traces_endpoint: str | None = None
-    metrics_endpoint: str | None = None
-
-    def signal_endpoint(self, signal: Literal["traces", "metrics"]) -> str:
-        """The URL (HTTP) or address (gRPC) one signal is exported to."""
-        explicit = self.traces_endpoint if signal == "traces" else self.metrics_endpoint
-        if explicit:
-            return explicit
-        if self.protocol == GRPC:
-            return self.endpoint or DEFAULT_GRPC_ENDPOINT
-        return f"{(self.endpoint or DEFAULT_HTTP_ENDPOINT).rstrip('/')}/v1/{signal}"
-
-
-def telemetry_settings(
-    *,
-    otlp_endpoint: str | None,
-    capture_content: bool | None,
-    suite_name: str,
-    environment: str | None,
-    env: Mapping[str, str] = os.environ,
-) -> TelemetrySettings | None:
-    """Telemetry settings from the flags and the `OTEL_*` variables; None when it is off.
-
-    It is on when `--otlp-endpoint`, `OTEL_EXPORTER_OTLP_ENDPOINT` or
-    `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, and `OTEL_SDK_DISABLED` is not `true`.
-    A flag wins over a variable.
-    """
-    if _value(env, ENV_SDK_DISABLED).lower() == "true":
-        return None
-    flag_endpoint = (otlp_endpoint or "").strip() or None
-    endpoint = flag_endpoint or _value(env, ENV_ENDPOINT) or None
-    # per-signal variables apply only when the flag does not name the collector
-    traces_endpoint = None if flag_endpoint else _value(env, ENV_TRACES_ENDPOINT) or None
-    metrics_endpoint = None if flag_endpoint else _value(env, ENV_METRICS_ENDPOINT) or None
-    if endpoint is None and traces_endpoint is None:
-        return None
-    protocol = _protocol(env)
-    source = (
-        "--otlp-endpoint" if flag_endpoint else (ENV_ENDPOINT if endpoint else ENV_TRACES_ENDPOINT)
-    )
-    _require_sdk(protocol, source)
-    resource_attributes = _resource_attributes(env)
-    service_name = (
-        _value(env, ENV_SERVICE_NAME)
-        or resource_attributes.get(names.SERVICE_NAME)
-        or f"{suite_name}{names.SERVICE_NAME_SUFFIX}"
-    )
-    if capture_content is None:
-        capture_content = _value(env, ENV_CAPTURE_CONTENT).lower() == "true"
-    return TelemetrySettings(
-        endpoint=endpoint,
-        protocol=protocol,
-        service_name=service_name,
-        environment=environment,
-        capture_content=capture_content,
-        resource_attributes=resource_attributes,
-        traces_endpoint=traces_endpoint,
-        metrics_endpoint=metrics_endpoint,
-    )
-
-
-def _value(env: Mapping[str, str], name: str) -> str:
-    return env.get(name, "").strip()
-
-
-def _protocol(env: Mapping[str, str]) -> OtlpProtocol:
-    raw = _value(env, ENV_PROTOCOL) or HTTP_PROTOBUF
-    if raw == HTTP_PROTOBUF:
-        return HTTP_PROTOBUF
-    if raw == GRPC:
-        return GRPC
-    raise InputError(
-        ENV_PROTOCOL, f"expected '{HTTP_PROTOBUF}' or '{GRPC}', got {raw!r}", field="protocol"
-    )
-
-
-def _require_sdk(protocol: OtlpProtocol, source: str) -> None:
-    if not _importable("opentelemetry.sdk"):
-        raise InputError(source, OTEL_EXTRA_HINT)
-    if protocol == GRPC and not _importable("opentelemetry.exporter.otlp.proto.grpc"):
-        raise InputError(ENV_PROTOCOL, GRPC_EXTRA_HINT, field="protocol")
-    if protocol == HTTP_PROTOBUF and not _importable("opentelemetry.exporter.otlp.proto.http"):
-        raise InputError(source, OTEL_EXTRA_HINT)
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def _resource_attributes(env: Mapping[str, str]) -> dict[str, str]:
-    """`OTEL_RESOURCE_ATTRIBUTES`: `key=value` pairs, comma-separated, values percent-encoded."""
-    attributes: dict[str, str] = {}
-    for position, item in enumerate(_value(env, ENV_RESOURCE_ATTRIBUTES).split(","), start=1):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(
-                ENV_RESOURCE_ATTRIBUTES,
-                f"expected key=value pairs separated by commas, got {item.strip()!r}",
-                field=f"resource_attributes[{position}]",
-            )
-        attributes[key.strip()] = unquote(value.strip())
-    return attributes
-
 
 def build_resource(settings: TelemetrySettings, *, run: RunRecord) -> Resource:
     """The resource every span and metric of the run carries.
@@ -206,6 +55,8 @@ def build_resource(settings: TelemetrySettings, *, run: RunRecord) -> Resource:
     suite version) win over `OTEL_RESOURCE_ATTRIBUTES`, which wins over detected defaults
     (host name). `service.name` is the plan's `<suite>-routing-tests` unless
     `OTEL_SERVICE_NAME` (or `service.name` in `OTEL_RESOURCE_ATTRIBUTES`) says otherwise.
+    `openinference.project.name` is the service name too (each suite its own project in
+    Arize Phoenix), unless `OTEL_RESOURCE_ATTRIBUTES` names another.
     """
     from opentelemetry.sdk.resources import Resource
 
@@ -220,7 +71,10 @@ def build_resource(settings: TelemetrySettings, *, run: RunRecord) -> Resource:
         names.SUITE_VERSION_RESOURCE: run.suite_version,
     }
     facts.update({key: value for key, value in optional_facts.items() if value})
-    defaults = {names.HOST_NAME: socket.gethostname()}
+    defaults = {
+        names.HOST_NAME: socket.gethostname(),
+        names.OPENINFERENCE_PROJECT_NAME: settings.service_name,
+    }
     return Resource.create({**defaults, **settings.resource_attributes, **facts})
 
 
@@ -237,8 +91,8 @@ class TelemetryPipeline:
         *,
         tracer_provider: TracerProvider,
         meter_provider: MeterProvider,
-        span_exporter: SpanExporter,
-        metric_exporter: MetricExporter,
+        span_exporter: SpanExporter | None,
+        metric_exporter: MetricExporter | None,
         reporter: ExportFailureReporter,
         prometheus_server: HTTPServer | None = None,
     ) -> None:
@@ -324,51 +178,79 @@ def _call_quietly(target: Callable[[], object]) -> None:
         return
 
 
-def start_telemetry(settings: TelemetrySettings, resource: Resource) -> TelemetryPipeline:
-    """Build the providers and exporters for one run (the OTel SDK must be installed)."""
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+def build_providers(
+    resource: Resource,
+    span_exporters: Sequence[SpanExporter],
+    metric_readers: Sequence[MetricReader],
+    *,
+    export_timeout_ms: int,
+) -> tuple[TracerProvider, MeterProvider]:
+    """The providers a run records into: a batch span processor per exporter, the readers.
+
+    Exemplars are off: attempts are recorded after they end, outside any span, so the
+    default filter would only spend time finding that there is no span to link.
+    """
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    for span_exporter in span_exporters:
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(span_exporter, export_timeout_millis=export_timeout_ms)
+        )
+    meter_provider = MeterProvider(
+        metric_readers=list(metric_readers),
+        resource=resource,
+        shutdown_on_exit=False,
+        exemplar_filter=AlwaysOffExemplarFilter(),
+    )
+    return tracer_provider, meter_provider
+
+
+def start_telemetry(settings: TelemetrySettings, resource: Resource) -> TelemetryPipeline:
+    """Build the providers and exporters for one run (the OTel SDK must be installed)."""
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     from routelens.telemetry.exporters import (
         ExportFailureReporter,
         ReportingMetricExporter,
         ReportingSpanExporter,
+        chosen_exporters,
         exporter_logger_names,
-        otlp_exporters,
         prometheus_reader,
     )
 
-    span_exporter, metric_exporter = otlp_exporters(settings)
+    chosen = chosen_exporters(settings)
     prometheus_readers, prometheus_server = prometheus_reader(settings)
     reporter = ExportFailureReporter(
-        exporter_logger_names(span_exporter) + exporter_logger_names(metric_exporter)
+        name
+        for exporter, _ in (*chosen.spans, *chosen.metrics)
+        for name in exporter_logger_names(exporter)
     )
     timeout_ms = int(settings.flush_timeout_s * 1000)
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    tracer_provider.add_span_processor(
-        BatchSpanProcessor(
-            ReportingSpanExporter(span_exporter, reporter, settings.signal_endpoint("traces")),
-            export_timeout_millis=timeout_ms,
-        )
-    )
     readers: list[MetricReader] = [
         PeriodicExportingMetricReader(
-            ReportingMetricExporter(metric_exporter, reporter, settings.signal_endpoint("metrics")),
+            ReportingMetricExporter(metric_exporter, reporter, destination),
             export_timeout_millis=timeout_ms,
-        ),
-        *prometheus_readers,
+        )
+        for metric_exporter, destination in chosen.metrics
     ]
-    meter_provider = MeterProvider(
-        metric_readers=readers, resource=resource, shutdown_on_exit=False
+    tracer_provider, meter_provider = build_providers(
+        resource,
+        [
+            ReportingSpanExporter(span_exporter, reporter, destination)
+            for span_exporter, destination in chosen.spans
+        ],
+        [*readers, *prometheus_readers],
+        export_timeout_ms=timeout_ms,
     )
     return TelemetryPipeline(
         settings,
         tracer_provider=tracer_provider,
         meter_provider=meter_provider,
-        span_exporter=span_exporter,
-        metric_exporter=metric_exporter,
+        span_exporter=chosen.otlp_spans,
+        metric_exporter=chosen.otlp_metrics,
         reporter=reporter,
         prometheus_server=prometheus_server,
     )

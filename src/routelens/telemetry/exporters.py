@@ -8,6 +8,7 @@ the first failed export prints one line on stderr. Everything else logged in the
 including the same loggers on other threads, passes untouched.
 
 This module needs the OpenTelemetry SDK (the `otel` extra); `export.py` imports it lazily.
+Both build on `settings.py`; nothing here imports `export.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,12 +32,18 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from routelens.errors import InputError
-from routelens.telemetry.export import GRPC, OTEL_EXTRA_HINT, TelemetrySettings
+from routelens.telemetry.settings import (
+    CONSOLE,
+    GRPC,
+    OTEL_EXTRA_HINT,
+    OTLP,
+    TelemetrySettings,
+)
 
 if TYPE_CHECKING:
     from http.server import HTTPServer
 
-PROMETHEUS_HOST: Final = "127.0.0.1"
+CONSOLE_DESTINATION: Final = "stderr"
 # an export may use this share of the flush bound, so that it gives up (and is reported)
 # before closing stops waiting for it
 EXPORT_SHARE_OF_FLUSH: Final = 0.8
@@ -299,10 +307,47 @@ def otlp_exporters(settings: TelemetrySettings) -> tuple[SpanExporter, MetricExp
     )
 
 
+@dataclass(frozen=True)
+class ChosenExporters:
+    """The exporters the settings name, each with where it sends (shown when it fails)."""
+
+    spans: list[tuple[SpanExporter, str]]
+    metrics: list[tuple[MetricExporter, str]]
+    otlp_spans: SpanExporter | None = None
+    otlp_metrics: MetricExporter | None = None
+
+
+def chosen_exporters(settings: TelemetrySettings) -> ChosenExporters:
+    """OTLP and console exporters per `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER`.
+
+    The console ones write to stderr: stdout is the run's report (or its `--json`).
+    """
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    otlp_spans, otlp_metrics = otlp_exporters(settings) if settings.uses_otlp else (None, None)
+    spans: list[tuple[SpanExporter, str]] = []
+    metrics: list[tuple[MetricExporter, str]] = []
+    if OTLP in settings.traces_exporters and otlp_spans is not None:
+        spans.append((otlp_spans, settings.signal_endpoint("traces")))
+    if CONSOLE in settings.traces_exporters:
+        spans.append((ConsoleSpanExporter(out=sys.stderr), CONSOLE_DESTINATION))
+    if OTLP in settings.metrics_exporters and otlp_metrics is not None:
+        metrics.append((otlp_metrics, settings.signal_endpoint("metrics")))
+    if CONSOLE in settings.metrics_exporters:
+        metrics.append((ConsoleMetricExporter(out=sys.stderr), CONSOLE_DESTINATION))
+    return ChosenExporters(
+        spans,
+        metrics,
+        otlp_spans if OTLP in settings.traces_exporters else None,
+        otlp_metrics if OTLP in settings.metrics_exporters else None,
+    )
+
+
 def prometheus_reader(
     settings: TelemetrySettings,
 ) -> tuple[list[MetricReader], HTTPServer | None]:
-    """A Prometheus reader on its own registry, served on 127.0.0.1, when a port is set."""
+    """A Prometheus reader on its own registry, served on the settings' host and port."""
     if settings.prometheus_port is None:
         return [], None
     try:
@@ -313,12 +358,12 @@ def prometheus_reader(
     registry = CollectorRegistry(auto_describe=True)
     try:
         server, _ = start_http_server(
-            settings.prometheus_port, addr=PROMETHEUS_HOST, registry=registry
+            settings.prometheus_port, addr=settings.prometheus_host, registry=registry
         )
     except OSError as error:
         raise InputError(
             "prometheus_port",
-            f"cannot serve metrics on {PROMETHEUS_HOST}:{settings.prometheus_port}: "
+            f"cannot serve metrics on {settings.prometheus_host}:{settings.prometheus_port}: "
             f"{error.strerror or error}",
         ) from error
     return [PrometheusMetricReader(registry=registry)], server

@@ -4,11 +4,18 @@ Instrument names and units map onto the Prometheus names the dashboards query: a
 `routing_test` is exposed as `routing_test_total`, a histogram `routing_test_duration` with
 unit `s` as `routing_test_duration_seconds`. Labels stay bounded: category, verdict, skill
 names, model, router, error type and status; never a case id or input text.
+
+Counters are counted here, in a dictionary per counter keyed by the label values, and
+reported by observable counters when the metrics are collected: an attempt costs a few
+dictionary updates instead of one SDK measurement per counter (each of which validates,
+sorts and hashes its labels). Histograms have no observable form, so they are recorded as
+each attempt ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
 
@@ -33,6 +40,30 @@ def actual_label(attempt: AttemptRecord) -> str:
     return names.CLARIFIED_LABEL if attempt.asked_clarification else names.NO_SKILL_LABEL
 
 
+def _observed(
+    counts: Counter[tuple[str, ...]], label_names: tuple[str, ...], base: dict[str, str]
+) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    """A callback reporting each label combination's running total."""
+
+    def observe(options: CallbackOptions) -> Iterable[Observation]:
+        for values, total in list(counts.items()):
+            yield Observation(total, {**base, **dict(zip(label_names, values, strict=True))})
+
+    return observe
+
+
+OUTCOME_LABELS = (
+    names.LABEL_CATEGORY,
+    names.LABEL_RESULT,
+    names.LABEL_EXPECTED_SKILL,
+    names.LABEL_ACTUAL_SKILL,
+    names.LABEL_ROUTING_CORRECT,
+    names.LABEL_ERROR_TYPE,
+)
+API_ERROR_LABELS = (names.LABEL_ERROR_TYPE, names.LABEL_STATUS)
+TOKEN_LABELS = (names.LABEL_TOKEN_TYPE,)
+
+
 class RoutingMetrics:
     """Instruments for one meter provider; `record(attempt)` once per finished attempt."""
 
@@ -40,8 +71,16 @@ class RoutingMetrics:
         meter = meter_provider.get_meter("routelens", __version__)
         self.run = run
         self.api_router = run.router in names.PROVIDER_BY_ROUTER
-        self.tests = meter.create_counter(
-            names.METRIC_TESTS, unit=names.UNIT_ONE, description="Routing attempts by outcome"
+        self._base = {names.LABEL_MODEL: run.model or "", names.LABEL_ROUTER: run.router}
+        self._outcomes: Counter[tuple[str, ...]] = Counter()
+        self._retries: Counter[tuple[str, ...]] = Counter()
+        self._api_errors: Counter[tuple[str, ...]] = Counter()
+        self._tokens: Counter[tuple[str, ...]] = Counter()
+        self.tests = meter.create_observable_counter(
+            names.METRIC_TESTS,
+            callbacks=[_observed(self._outcomes, OUTCOME_LABELS, self._base)],
+            unit=names.UNIT_ONE,
+            description="Routing attempts by outcome",
         )
         self.duration = meter.create_histogram(
             names.METRIC_DURATION,
@@ -55,8 +94,11 @@ class RoutingMetrics:
             description="Cost of one attempt in USD",
             explicit_bucket_boundaries_advisory=names.COST_BUCKETS,
         )
-        self.retries = meter.create_counter(
-            names.METRIC_RETRIES, unit=names.UNIT_ONE, description="API calls sent again"
+        self.retries = meter.create_observable_counter(
+            names.METRIC_RETRIES,
+            callbacks=[_observed(self._retries, (), self._base)],
+            unit=names.UNIT_ONE,
+            description="API calls sent again",
         )
         self.api_latency = meter.create_histogram(
             names.METRIC_API_LATENCY,
@@ -64,13 +106,17 @@ class RoutingMetrics:
             description="Time inside API calls for one attempt, waits between retries excluded",
             explicit_bucket_boundaries_advisory=names.DURATION_BUCKETS,
         )
-        self.api_errors = meter.create_counter(
+        self.api_errors = meter.create_observable_counter(
             names.METRIC_API_ERRORS,
+            callbacks=[_observed(self._api_errors, API_ERROR_LABELS, self._base)],
             unit=names.UNIT_ONE,
             description="Failed API calls (retried or final) by error type and HTTP status",
         )
-        self.tokens = meter.create_counter(
-            names.METRIC_TOKENS, unit=names.UNIT_TOKENS, description="Tokens by type"
+        self.tokens = meter.create_observable_counter(
+            names.METRIC_TOKENS,
+            callbacks=[_observed(self._tokens, TOKEN_LABELS, self._base)],
+            unit=names.UNIT_TOKENS,
+            description="Tokens by type",
         )
         # observed at collection time, not set per attempt: one measurement less per attempt
         self.accuracy = meter.create_observable_gauge(
@@ -93,7 +139,7 @@ class RoutingMetrics:
         )
         self._passed = 0
         self._decided = 0
-        self._base = {names.LABEL_MODEL: run.model or "", names.LABEL_ROUTER: run.router}
+        self._timing_labels: dict[tuple[str, str], dict[str, str]] = {}
 
     def _base_labels(self) -> dict[str, str]:
         return self._base
@@ -101,33 +147,37 @@ class RoutingMetrics:
     def record(self, attempt: AttemptRecord) -> None:
         """Add one finished attempt to every instrument it concerns."""
         base = self._base_labels()
-        outcome = {
-            **base,
-            names.LABEL_CATEGORY: attempt.category,
-            names.LABEL_RESULT: str(attempt.verdict),
-            names.LABEL_EXPECTED_SKILL: attempt.expected_skill or names.NO_SKILL_LABEL,
-            names.LABEL_ACTUAL_SKILL: actual_label(attempt),
-            names.LABEL_ROUTING_CORRECT: str(routing_correct(attempt)).lower(),
-            names.LABEL_ERROR_TYPE: attempt.error_type or names.NO_ERROR_LABEL,
-        }
-        self.tests.add(1, outcome)
+        verdict = str(attempt.verdict)
+        self._outcomes[
+            (
+                attempt.category,
+                verdict,
+                attempt.expected_skill or names.NO_SKILL_LABEL,
+                actual_label(attempt),
+                "true" if routing_correct(attempt) else "false",
+                attempt.error_type or names.NO_ERROR_LABEL,
+            )
+        ] += 1
         wall = (attempt.finished_at - attempt.started_at).total_seconds()
-        timing = {
-            **base,
-            names.LABEL_CATEGORY: attempt.category,
-            names.LABEL_RESULT: str(attempt.verdict),
-        }
-        self.duration.record(max(wall, attempt.latency_s), timing)
+        self.duration.record(max(wall, attempt.latency_s), self._timing(attempt.category, verdict))
         if attempt.retries:
-            self.retries.add(attempt.retries, base)
+            self._retries[()] += attempt.retries
         if self.api_router or attempt.cost_usd or attempt.http_status is not None:
             # an offline router has no API call and no cost: skip the empty measurements
             self.cost.record(attempt.cost_usd, base)
             self._record_api(attempt, base)
-        self._record_tokens(attempt, base)
+        self._record_tokens(attempt)
         if attempt.verdict is not Verdict.ERROR:
             self._decided += 1
             self._passed += attempt.verdict is Verdict.PASS
+
+    def _timing(self, category: str, verdict: str) -> dict[str, str]:
+        """The duration's labels, built once per (category, verdict)."""
+        labels = self._timing_labels.get((category, verdict))
+        if labels is None:
+            labels = {**self._base, names.LABEL_CATEGORY: category, names.LABEL_RESULT: verdict}
+            self._timing_labels[(category, verdict)] = labels
+        return labels
 
     def _observe_accuracy(self, options: CallbackOptions) -> Iterable[Observation]:
         if self._decided:
@@ -135,20 +185,17 @@ class RoutingMetrics:
 
     def _record_api(self, attempt: AttemptRecord, base: dict[str, str]) -> None:
         self.api_latency.record(attempt.latency_s, base)
-        failures = [(event.error_type, event.http_status) for event in attempt.retry_log]
+        for event in attempt.retry_log:
+            self._count_api_error(event.error_type, event.http_status)
         if attempt.verdict is Verdict.ERROR and attempt.error_type:
-            failures.append((attempt.error_type, attempt.http_status))
-        for error_type, status in failures:
-            labels = {
-                **base,
-                names.LABEL_ERROR_TYPE: error_type,
-                names.LABEL_STATUS: str(status) if status is not None else "none",
-            }
-            self.api_errors.add(1, labels)
+            self._count_api_error(attempt.error_type, attempt.http_status)
         if self.api_router:
             self.gen_ai_duration.record(attempt.latency_s, self._gen_ai_labels(attempt))
 
-    def _record_tokens(self, attempt: AttemptRecord, base: dict[str, str]) -> None:
+    def _count_api_error(self, error_type: str, status: int | None) -> None:
+        self._api_errors[(error_type, str(status) if status is not None else "none")] += 1
+
+    def _record_tokens(self, attempt: AttemptRecord) -> None:
         by_type = {
             "input": attempt.input_tokens,
             "output": attempt.output_tokens,
@@ -157,7 +204,7 @@ class RoutingMetrics:
         }
         for token_type, count in by_type.items():
             if count:
-                self.tokens.add(count, {**base, names.LABEL_TOKEN_TYPE: token_type})
+                self._tokens[(token_type,)] += count
         if self.api_router and attempt.verdict is not Verdict.ERROR:
             labels = self._gen_ai_labels(attempt)
             # the conventions count every input token, cached ones included

@@ -104,6 +104,7 @@ SUITE_VERSION_RESOURCE: Final = "routelens.suite.version"
 SERVICE_NAME: Final = "service.name"
 SERVICE_VERSION: Final = "service.version"
 HOST_NAME: Final = "host.name"
+OPENINFERENCE_PROJECT_NAME: Final = "openinference.project.name"  # Arize Phoenix's project
 SERVICE_INSTANCE_ID: Final = "service.instance.id"
 VCS_REF_HEAD_REVISION: Final = "vcs.ref.head.revision"  # the commit under test
 VCS_REF_HEAD_NAME: Final = "vcs.ref.head.name"  # its branch

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 from routelens.store.records import RunRecord
 from routelens.suite.models import SkillSet
-from routelens.telemetry.export import build_resource, start_telemetry, telemetry_settings
+from routelens.telemetry.export import build_resource, start_telemetry
 from routelens.telemetry.run import RunTelemetry
+from routelens.telemetry.settings import telemetry_settings
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 Spans are made from attempt records as each attempt ends, with the attempt's own start and
 end times, so routers stay free of tracing and a span tree can also be rebuilt from a store.
 The suite span opens when the run starts and closes when it ends; a worker span opens with
-its worker's first attempt and closes with the run.
+its worker's first attempt and closes with the run. Attempt and chat spans are finished when
+they are made (`finished_spans.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from types import TracebackType
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, TracerProvider
 
 from routelens import __version__
 from routelens.report.junit import failure_message
@@ -22,10 +23,12 @@ from routelens.store.records import AttemptRecord, RunRecord, RunStatus, Verdict
 from routelens.suite.hashing import input_hash
 from routelens.suite.models import SkillSet
 from routelens.telemetry import names
+from routelens.telemetry.finished_spans import SCOPE_NAME, FinishedSpans
 from routelens.telemetry.metrics import actual_label, routing_correct
 
 RATE_LIMITED_STATUSES = frozenset({429, 529})
 _OK = Status(StatusCode.OK)
+_UNSET = Status(StatusCode.UNSET)
 
 
 def _ns(moment: datetime) -> int:
@@ -76,14 +79,15 @@ class RunSpans:
         self.run = run
         self.skills = skills
         self.capture_content = capture_content
-        self.tracer = tracer_provider.get_tracer("routelens", __version__)
+        self.tracer = tracer_provider.get_tracer(SCOPE_NAME, __version__)
+        self._finished = FinishedSpans(self.tracer)
         self.planned_attempts = planned_attempts
         self.run_sequence = run_sequence
         self.parent = parent
         self.api_router = run.router in names.PROVIDER_BY_ROUTER
         self.suite_span: Span | None = None
         self.workers: dict[int, Span] = {}
-        self._worker_contexts: dict[int, otel_context.Context] = {}
+        self._worker_contexts: dict[int, SpanContext] = {}
         self._last_end_ns = 0
         self.final_status: RunStatus | None = None
         # the same on every attempt span of the run: built once
@@ -151,10 +155,10 @@ class RunSpans:
             self.workers[worker_id] = span
         return span
 
-    def _worker_context(self, worker_id: int, start_ns: int) -> otel_context.Context:
+    def _worker_context(self, worker_id: int, start_ns: int) -> SpanContext:
         context = self._worker_contexts.get(worker_id)
         if context is None:
-            context = trace.set_span_in_context(self._worker(worker_id, start_ns))
+            context = self._worker(worker_id, start_ns).get_span_context()
             self._worker_contexts[worker_id] = context
         return context
 
@@ -162,21 +166,22 @@ class RunSpans:
         """Add the attempt's span (and its API call span) under its worker's span."""
         start_ns, end_ns = _ns(attempt.started_at), _ns(attempt.finished_at)
         self._last_end_ns = max(self._last_end_ns, end_ns)
-        span = self.tracer.start_span(
+        if attempt.verdict is Verdict.FAIL:
+            status = Status(StatusCode.ERROR, failure_message(attempt))
+        elif attempt.verdict is Verdict.ERROR:
+            status = Status(StatusCode.ERROR, attempt.error_message or attempt.error_type)
+        else:
+            status = _OK
+        context = self._finished.emit(
             names.attempt_span_name(attempt.case_id),
-            context=self._worker_context(attempt.worker_id, start_ns),
-            start_time=start_ns,
+            parent=self._worker_context(attempt.worker_id, start_ns),
             attributes=self._attempt_attributes(attempt),
+            start_ns=start_ns,
+            end_ns=end_ns,
+            status=status,
         )
         if self.api_router:
-            self._chat_span(attempt, span, start_ns, end_ns)
-        if attempt.verdict is Verdict.FAIL:
-            span.set_status(Status(StatusCode.ERROR, failure_message(attempt)))
-        elif attempt.verdict is Verdict.ERROR:
-            span.set_status(Status(StatusCode.ERROR, attempt.error_message or attempt.error_type))
-        else:
-            span.set_status(_OK)
-        span.end(end_time=end_ns)
+            self._chat_span(attempt, context, start_ns, end_ns)
 
     def _attempt_attributes(self, attempt: AttemptRecord) -> dict[str, str | int | float | bool]:
         attributes: dict[str, str | int | float | bool] = {
@@ -212,7 +217,9 @@ class RunSpans:
             attributes[names.TEST_INPUT] = attempt.input
         return attributes
 
-    def _chat_span(self, attempt: AttemptRecord, parent: Span, start_ns: int, end_ns: int) -> None:
+    def _chat_span(
+        self, attempt: AttemptRecord, parent: SpanContext, start_ns: int, end_ns: int
+    ) -> None:
         attributes: dict[str, str | int] = {
             names.GEN_AI_OPERATION_NAME: names.CHAT_OPERATION,
             names.GEN_AI_PROVIDER_NAME: names.PROVIDER_BY_ROUTER[self.run.router],
@@ -243,16 +250,19 @@ class RunSpans:
                     }
                 ]
             )
-        chat = self.tracer.start_span(
+        self._finished.emit(
             names.chat_span_name(self.run.model),
-            context=trace.set_span_in_context(parent),
+            parent=parent,
             kind=SpanKind.CLIENT,
-            start_time=start_ns,
             attributes=attributes,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            status=(
+                Status(StatusCode.ERROR, attempt.error_type)
+                if attempt.verdict is Verdict.ERROR
+                else _UNSET
+            ),
         )
-        if attempt.verdict is Verdict.ERROR:
-            chat.set_status(Status(StatusCode.ERROR, attempt.error_type))
-        chat.end(end_time=end_ns)
 
     def __exit__(
         self,

@@ -1,0 +1,230 @@
+"""Merging runs, their skills and cases, and attempts into a store, inside one transaction.
+
+What `Store.merge_batches` (imports, CI shards) runs on its write connection: rows the store
+already holds are left as they are; an attempt offered again with another verdict is a
+conflict, reported, never a silent "already present".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Column, Connection, CursorResult, Dialect, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from routelens.store import schema
+from routelens.store.nul_text import record_without_nul
+from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord
+
+SQLITE_ATTEMPT_COLUMNS = tuple(c.name for c in schema.attempts.columns if c.name != "attempt_id")
+"""The attempt columns, in the order of `MergeBatch.bound_attempts` tuples."""
+_KEY_POSITIONS = tuple(
+    SQLITE_ATTEMPT_COLUMNS.index(name) for name in (*schema.ATTEMPT_KEY_COLUMNS, "verdict")
+)
+
+
+@dataclass(frozen=True)
+class MergeBatch:
+    """Runs, their skills and cases, and attempt rows (`schema.attempt_to_row`'s form), for
+    `Store.merge_batches`; runs are written first, then skills and cases, then attempts."""
+
+    runs: Sequence[RunRecord]
+    attempts: Sequence[Mapping[str, Any]]
+    bound_attempts: Sequence[tuple[Any, ...]] = ()
+    """SQLite only: attempt rows already through the bind processors, as tuples in
+    `SQLITE_ATTEMPT_COLUMNS` order (a worker process can build them off the writing core)."""
+    skills: Sequence[RunSkillRecord] = ()
+    cases: Sequence[RunCaseRecord] = ()
+    run_lines: Mapping[str, int] = field(default_factory=dict)
+    """Where each of `runs` was first described (a file's line), for error messages."""
+
+
+@dataclass(frozen=True)
+class AttemptConflict:
+    """An attempt offered for a (run, case, repeat) the store holds with another verdict."""
+
+    run_id: str
+    case_id: str
+    repeat_index: int
+    stored_verdict: str
+    offered_verdict: str
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What a merge did: runs created, attempts added, attempts already present (the same
+    verdict), and conflicts (another verdict: the stored one is kept)."""
+
+    runs_created: int
+    attempts_added: int
+    attempts_skipped: int
+    conflicts: tuple[AttemptConflict, ...] = ()
+
+
+def dialect_insert(connection: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows its dialect's ON CONFLICT."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def wrote_a_row(result: CursorResult[Any]) -> bool:
+    """Whether an INSERT ... RETURNING wrote its row."""
+    # RETURNING, rather than rowcount, because drivers disagree on rowcount for
+    # INSERT ... ON CONFLICT; a skipped row returns nothing on every backend.
+    return result.first() is not None
+
+
+def insert_run(connection: Connection, run: RunRecord) -> bool:
+    """Add `run` unless its id is there; True when it was added."""
+    statement = (
+        dialect_insert(connection, schema.runs)
+        .on_conflict_do_nothing(index_elements=[schema.runs.c.run_id])
+        .returning(schema.runs.c.run_id)
+    )
+    return wrote_a_row(connection.execute(statement, schema.run_to_row(run)))
+
+
+def _insert_missing(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        keys = list(table.primary_key.columns)
+        statement = dialect_insert(connection, table).on_conflict_do_nothing(index_elements=keys)
+        connection.execute(statement, rows)
+
+
+def merge_into(connection: Connection, batches: Iterable[MergeBatch]) -> ImportSummary:
+    """Write the batches on `connection` (the caller's transaction); see `MergeBatch`."""
+    created = added = offered = 0
+    conflicts: list[AttemptConflict] = []
+    insert_new_attempts = new_attempt_inserter(connection)
+    for batch in batches:
+        runs = [record_without_nul(run)[0] for run in batch.runs]
+        created += sum(insert_run(connection, run) for run in runs)
+        _insert_missing(
+            connection,
+            schema.run_skills,
+            [schema.skill_to_row(record_without_nul(s)[0]) for s in batch.skills],
+        )
+        _insert_missing(
+            connection,
+            schema.run_cases,
+            [schema.case_to_row(record_without_nul(c)[0]) for c in batch.cases],
+        )
+        keys: list[tuple[str, str, int, str]] = []
+        if batch.attempts:
+            new = insert_new_attempts(batch.attempts)
+            if new < len(batch.attempts):
+                keys += [
+                    (row["run_id"], row["case_id"], row["repeat_index"], row["verdict"])
+                    for row in batch.attempts
+                ]
+            added += new
+            offered += len(batch.attempts)
+        if batch.bound_attempts:
+            if not isinstance(insert_new_attempts, SqliteAttemptInserter):
+                raise ValueError("bound attempt rows can only be merged into SQLite")
+            new = insert_new_attempts.insert_bound(batch.bound_attempts)
+            if new < len(batch.bound_attempts):
+                pick = itemgetter(*_KEY_POSITIONS)
+                keys += [pick(row) for row in batch.bound_attempts]
+            added += new
+            offered += len(batch.bound_attempts)
+        conflicts += _conflicts(connection, keys)
+    return ImportSummary(created, added, offered - added - len(conflicts), tuple(conflicts))
+
+
+def _conflicts(
+    connection: Connection, offered: Sequence[tuple[str, str, int, str]]
+) -> list[AttemptConflict]:
+    """The offered attempts whose stored verdict differs (only asked when a batch skipped
+    some: a fresh import never pays for it)."""
+    if not offered:
+        return []
+    by_run: defaultdict[str, set[str]] = defaultdict(set)
+    for run_id, case_id, _, _ in offered:
+        by_run[run_id].add(case_id)
+    table = schema.attempts.c
+    stored: dict[tuple[str, str, int], str] = {}
+    for run_id, case_ids in by_run.items():
+        query = select(table.case_id, table.repeat_index, table.verdict).where(
+            table.run_id == run_id, table.case_id.in_(sorted(case_ids))
+        )
+        for case_id, repeat_index, verdict in connection.execute(query):
+            stored[(run_id, case_id, repeat_index)] = verdict
+    return [
+        AttemptConflict(run_id, case_id, repeat_index, stored[key], verdict)
+        for run_id, case_id, repeat_index, verdict in offered
+        if (key := (run_id, case_id, repeat_index)) in stored and stored[key] != verdict
+    ]
+
+
+def new_attempt_inserter(connection: Connection) -> Callable[[Sequence[Mapping[str, Any]]], int]:
+    """Inserts attempt rows, skipping those already there, and returns how many it added."""
+    table = schema.attempts
+    insert = dialect_insert(connection, table).on_conflict_do_nothing(
+        index_elements=[table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
+    )
+    if connection.dialect.name != "sqlite":
+        # insertmanyvalues: a few multi-row INSERT ... RETURNING statements a batch.
+        returning = insert.returning(table.c.attempt_id)
+        return lambda rows: len(connection.execute(returning, rows).all())
+    return SqliteAttemptInserter(connection)
+
+
+class SqliteAttemptInserter:
+    """Attempt rows through one prepared `executemany`, skipping SQLAlchemy's per-row work.
+
+    SQLite is where imports of a long history land; at a million rows the per-row statement
+    handling of `Connection.execute` costs more than SQLite's own work. The values still go
+    through each column type's own bind processor, so they are stored exactly as
+    `Connection.execute` would store them, and the rows added are counted with SQLite's
+    `total_changes()` (a skipped conflict changes nothing) instead of a RETURNING per row.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        dialect = connection.dialect
+        table = schema.attempts
+        columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
+        quote = dialect.identifier_preparer.quote
+        self._sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
+        )
+        self._connection = connection
+        self._values_in_order = itemgetter(*(c.name for c in columns))
+        self._processors = [
+            (position, processor)
+            for position, column in enumerate(columns)
+            if (processor := _bind_processor(column, dialect)) is not None
+        ]
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        values_in_order, processors = self._values_in_order, self._processors
+        parameters = []
+        for row in rows:
+            values = list(values_in_order(row))
+            for position, processor in processors:
+                values[position] = processor(values[position])
+            parameters.append(tuple(values))
+        return self.insert_bound(parameters)
+
+    def insert_bound(self, parameters: Sequence[tuple[Any, ...]]) -> int:
+        """Insert rows already bound, in `SQLITE_ATTEMPT_COLUMNS` order; returns rows added."""
+        before = self._total_changes()
+        self._connection.exec_driver_sql(self._sql, parameters)
+        return self._total_changes() - before
+
+    def _total_changes(self) -> int:
+        return int(self._connection.exec_driver_sql("SELECT total_changes()").scalar_one())
+
+
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor

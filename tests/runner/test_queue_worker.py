@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from routelens.config import RoutelensConfig
-from routelens.runner.queue_broker import WorkOrder, connect, publish_skill_files
+from routelens.runner.queue_broker import WorkOrder, connect, publish_skill_texts
 from routelens.runner.queue_submit import mark_submission
 from routelens.runner.queue_worker import SkillsUnavailable, WorkerContext
 from routelens.runner.session import RunSettings, create_run
 from routelens.store import RunStatus, Store, Verdict, open_store
-from routelens.suite.bundle import skill_files
 from routelens.suite.cases import load_case_suite
+from routelens.suite.skill_texts import skill_texts
 from routelens.suite.skills import load_skill_set
 from tests.conftest import write_skill
 from tests.factories import make_attempt
@@ -96,7 +96,7 @@ def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
     store: Store, skills_dir: Path, cases_file: Path, redis_url: str, tmp_path: Path
 ) -> None:
     run_id = _queued_run(store, skills_dir, cases_file, redis_url)
-    files = skill_files(load_skill_set(skills_dir))
+    files = skill_texts(load_skill_set(skills_dir))
     run = store.get_run(run_id)
     assert run is not None
     shutil.rmtree(skills_dir)  # the run's recorded folder is not on this machine
@@ -105,7 +105,7 @@ def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
     with pytest.raises(SkillsUnavailable, match="pass --skills DIR"):
         _handle(_context(store, redis_url), order)
 
-    publish_skill_files(connect(redis_url), run.skills_hash, files)
+    publish_skill_texts(connect(redis_url), run.skills_hash, files)
     # a --skills folder that holds other skills is passed over for the published copy
     other = tmp_path / "other-skills"
     write_skill(other, "deploy", "deploy-app", "Deploy the app.")

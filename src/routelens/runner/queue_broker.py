@@ -145,13 +145,13 @@ def enqueue(broker: RedisBroker, orders: Iterable[WorkOrder], url: str) -> int:
     return count
 
 
-def publish_skill_files(broker: RedisBroker, skills_hash: str, files: dict[str, str]) -> None:
+def publish_skill_texts(broker: RedisBroker, skills_hash: str, files: dict[str, str]) -> None:
     """Keep the run's SKILL.md texts in Redis under their skills hash, for a week."""
     text = json.dumps(files, sort_keys=True, ensure_ascii=False)
     broker.client.set(f"{SKILLS_KEY_PREFIX}{skills_hash}", text, ex=SKILLS_TTL_S)
 
 
-def fetch_skill_files(broker: RedisBroker, skills_hash: str) -> dict[str, str] | None:
+def fetch_skill_texts(broker: RedisBroker, skills_hash: str) -> dict[str, str] | None:
     """The SKILL.md texts published for `skills_hash`, or None when Redis has none."""
     stored = broker.client.get(f"{SKILLS_KEY_PREFIX}{skills_hash}")
     if stored is None:

@@ -23,7 +23,7 @@ from routelens.runner.queue_broker import (
     WorkOrder,
     connect,
     enqueue,
-    publish_skill_files,
+    publish_skill_texts,
     unreachable,
 )
 from routelens.runner.session import RunOutcome, interrupting_signal, sigterm_as_interrupt
@@ -37,7 +37,7 @@ from routelens.store.run_progress import (
 )
 from routelens.store.sqlstore import Store
 from routelens.store.urls import strip_url_credentials
-from routelens.suite.bundle import skill_files
+from routelens.suite.skill_texts import skill_texts
 
 if TYPE_CHECKING:
     from routelens.runner.launch import PreparedRun
@@ -169,7 +169,7 @@ def execute_queued_run(
     try:
         with sigterm_as_interrupt():
             try:
-                publish_skill_files(broker, run.skills_hash, skill_files(prepared.skills))
+                publish_skill_texts(broker, run.skills_hash, skill_texts(prepared.skills))
             except redis.RedisError as error:
                 raise unreachable(executor, error) from None
             mark_submission(store, run.run_id, submission, executor)

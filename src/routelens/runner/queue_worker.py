@@ -6,7 +6,7 @@ with the router options the run recorded (secrets were never recorded: API keys 
 the worker's own environment and config, and `--router-option` overrides per worker), and
 the skills, checked against the run's skills hash. Skills come from `--skills DIR`, else the
 folder the run recorded when this machine has it, else the SKILL.md texts the submitter put
-in Redis (`suite.bundle`).
+in Redis (`suite.skill_texts`).
 
 An order is skipped, without calling any router, when its run is no longer `running`, when
 its submission is not the run's current one, or when the store already has its attempt
@@ -35,14 +35,14 @@ from routelens.runner.queue_broker import (
     QUEUE_NAME,
     WorkOrder,
     connect,
-    fetch_skill_files,
+    fetch_skill_texts,
 )
 from routelens.runner.queue_submit import QUEUE_SETTING, order_done
 from routelens.store.records import RunRecord, RunStatus
 from routelens.store.run_progress import attempt_state
 from routelens.store.sqlstore import Store
-from routelens.suite.bundle import materialise_skills
 from routelens.suite.models import SkillSet
+from routelens.suite.skill_texts import write_skill_texts
 from routelens.suite.skills import load_skill_set
 
 logger = logging.getLogger("routelens.worker")
@@ -59,7 +59,7 @@ class SkillsUnavailable(RuntimeError):
 @dataclass
 class WorkerContext:
     """What one worker process shares across the orders it handles: the store, its config,
-    the runs it has prepared (router built once per run) and where bundled skills go."""
+    the runs it has prepared (router built once per run) and where copied skills go."""
 
     store: Store
     config: RoutelensConfig
@@ -118,14 +118,14 @@ class WorkerContext:
         for folder in (self.skills_dir, Path(run.skills_dir) if run.skills_dir else None):
             if folder is not None and folder.exists() and _hash_of(folder) == run.skills_hash:
                 return folder
-        bundled = self.cache_dir / run.skills_hash
-        if bundled.exists() and _hash_of(bundled) == run.skills_hash:
-            return bundled
-        files = fetch_skill_files(self.broker, run.skills_hash) if self.broker else None
+        copied = self.cache_dir / run.skills_hash
+        if copied.exists() and _hash_of(copied) == run.skills_hash:
+            return copied
+        files = fetch_skill_texts(self.broker, run.skills_hash) if self.broker else None
         if files is not None:
-            loaded = materialise_skills(files, bundled)
+            loaded = write_skill_texts(files, copied)
             if loaded.skills_hash == run.skills_hash:
-                return bundled
+                return copied
         raise SkillsUnavailable(
             f"run {run.run_id}: no skills folder with skills hash {run.skills_hash[:12]} here "
             f"and no copy in Redis; pass --skills DIR"

@@ -17,7 +17,7 @@ from routelens.suite.models import SkillSet
 from routelens.suite.skills import SKILL_FILE_NAME, load_skill_set
 
 
-def skill_files(skills: SkillSet) -> dict[str, str]:
+def skill_texts(skills: SkillSet) -> dict[str, str]:
     """Each SKILL.md's text by its POSIX path under the skills folder.
 
     InputError when a file no longer has the content the set was loaded with."""
@@ -34,8 +34,8 @@ def skill_files(skills: SkillSet) -> dict[str, str]:
     return files
 
 
-def materialise_skills(files: dict[str, str], folder: Path) -> SkillSet:
-    """Write `files` (from `skill_files`) under `folder` and load them as a skills set."""
+def write_skill_texts(files: dict[str, str], folder: Path) -> SkillSet:
+    """Write `files` (from `skill_texts`) under `folder` and load them as a skills set."""
     for name, text in files.items():
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts or relative.name != SKILL_FILE_NAME:

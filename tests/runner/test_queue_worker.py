@@ -105,6 +105,11 @@ def test_a_worker_without_the_folder_rebuilds_the_skills_from_redis(
     with pytest.raises(SkillsUnavailable, match="pass --skills DIR"):
         _handle(_context(store, redis_url), order)
 
+    edited = {name: text + "\nedited\n" for name, text in files.items()}
+    publish_skill_texts(connect(redis_url), run.skills_hash, edited)
+    with pytest.raises(SkillsUnavailable):  # a copy that is not the run's skills is refused
+        _handle(_context(store, redis_url, cache_dir=tmp_path / "edited"), order)
+
     publish_skill_texts(connect(redis_url), run.skills_hash, files)
     # a --skills folder that holds other skills is passed over for the published copy
     other = tmp_path / "other-skills"

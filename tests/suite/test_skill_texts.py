@@ -40,11 +40,13 @@ def test_nested_folders_and_a_single_skill_file_keep_their_names(tmp_path: Path)
     assert write_skill_texts(files, tmp_path / "b").skills_hash == single.skills_hash
 
 
-def test_a_skill_edited_after_loading_is_refused(small_skills: SkillSet) -> None:
+def test_a_skill_edited_after_loading_rebuilds_another_set(
+    small_skills: SkillSet, tmp_path: Path
+) -> None:
     path = small_skills.skills[0].path
     path.write_text(path.read_text() + "\nmore\n")
-    with pytest.raises(InputError, match="changed while the run was starting"):
-        skill_texts(small_skills)
+    rebuilt = write_skill_texts(skill_texts(small_skills), tmp_path / "elsewhere")
+    assert rebuilt.skills_hash != small_skills.skills_hash  # a worker refuses it
 
 
 @pytest.mark.parametrize("name", ["../outside/SKILL.md", "/etc/SKILL.md", "deploy/notes.md"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -123,6 +124,7 @@ class WorkerContext:
             return copied
         files = fetch_skill_texts(self.broker, run.skills_hash) if self.broker else None
         if files is not None:
+            shutil.rmtree(copied, ignore_errors=True)  # a copy that did not match
             loaded = write_skill_texts(files, copied)
             if loaded.skills_hash == run.skills_hash:
                 return copied

@@ -12,25 +12,21 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from routelens.errors import InputError
-from routelens.suite.hashing import skill_content_hash
 from routelens.suite.models import SkillSet
 from routelens.suite.skills import SKILL_FILE_NAME, load_skill_set
 
 
 def skill_texts(skills: SkillSet) -> dict[str, str]:
-    """Each SKILL.md's text by its POSIX path under the skills folder.
-
-    InputError when a file no longer has the content the set was loaded with."""
+    """Each SKILL.md's text by its POSIX path under the skills folder, as the file holds it
+    now (a file edited since the set was loaded gives another skills hash: the worker that
+    loads the texts refuses them)."""
     files: dict[str, str] = {}
     for skill in skills.skills:
         if skills.root.is_dir():
             relative = PurePosixPath(skill.path.relative_to(skills.root).as_posix())
         else:  # the set is one SKILL.md given directly
             relative = PurePosixPath(skill.folder_name, SKILL_FILE_NAME)
-        text = skill.path.read_bytes().decode("utf-8")
-        if skill_content_hash(text) != skill.content_hash:
-            raise InputError(skill.path, "changed while the run was starting; start it again")
-        files[str(relative)] = text
+        files[str(relative)] = skill.path.read_bytes().decode("utf-8")
     return files
 
 

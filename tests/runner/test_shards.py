@@ -11,7 +11,6 @@ from routelens.errors import InputError
 from routelens.runner.engine import plan_work
 from routelens.runner.session import RunSettings, create_run
 from routelens.runner.shards import (
-    SHARDS_SETTING,
     ShardedRunPlan,
     ShardSpec,
     check_run_id,
@@ -21,6 +20,7 @@ from routelens.runner.shards import (
     shard_work,
 )
 from routelens.store import RunStatus, Store, open_store
+from routelens.store.run_progress import SHARDS_SETTING
 from routelens.suite.models import CaseSuite, SkillSet
 from tests.factories import make_attempt
 

@@ -30,15 +30,12 @@ from routelens.runner.engine import AttemptObserver, WorkItem, plan_work
 from routelens.runner.session import ItemsOutcome, RunOutcome, execute_items
 from routelens.store.records import AttemptRecord, RunRecord, RunStatus
 from routelens.store.run_lookup import find_run
-from routelens.store.run_progress import SettingsChange, update_run_settings
+from routelens.store.run_progress import SHARDS_SETTING, SettingsChange, update_run_settings
 from routelens.store.sqlstore import Store
 from routelens.suite.models import Case
 
 if TYPE_CHECKING:
     from routelens.runner.launch import PreparedRun
-
-SHARDS_SETTING = "shards"
-"""The key in a run's settings: {"count": N, "attempts": planned, "finished": [indices]}."""
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _SHARD_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")

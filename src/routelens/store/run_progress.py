@@ -22,6 +22,11 @@ from routelens.store.sqlstore import Store
 
 T = TypeVar("T")
 
+SHARDS_SETTING = "shards"
+"""The key of a sharded run's settings that its shards share: {"count": N, "attempts":
+planned, "finished": [indices]} (see `runner/shards.py`); every shard records the same run
+but for `finished`, which each store holds as far as it knows."""
+
 AttemptKey = tuple[str, int]
 """(case_id, repeat_index): an attempt's place in its run."""
 

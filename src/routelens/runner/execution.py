@@ -16,9 +16,10 @@ def pending_work(store: Store, prepared: PreparedRun, *, retry_errors: bool) -> 
     keep = {Verdict.PASS, Verdict.FAIL} if retry_errors else None
     done = store.attempt_keys(run_id, keep)
     shard = prepared.distribution.shard
+    every = settings.include_skipped
     if shard is not None:
-        return shard_work(prepared.cases, settings.repeat, shard, done)
-    return plan_work(prepared.cases, settings.repeat, done)
+        return shard_work(prepared.cases, settings.repeat, shard, done, include_skipped=every)
+    return plan_work(prepared.cases, settings.repeat, done, include_skipped=every)
 
 
 def execute_prepared(

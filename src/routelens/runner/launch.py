@@ -18,6 +18,7 @@ from routelens.routers.claude_code_prompt import (
     wants_claude_code_prompt,
 )
 from routelens.routers.registry import RouterContext, make_router
+from routelens.runner.engine import plan_work
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
 from routelens.runner.shards import ShardedRunPlan, ShardSpec, check_run_id, create_or_join
 from routelens.store.claude_prompts import find_claude_prompt
@@ -300,7 +301,14 @@ def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
         sharded = ShardedRunPlan(
             run_id=wanted.run_id,
             shard=wanted.shard,
-            planned_attempts=len(plan.suite.cases) * plan.settings.repeat,
+            planned_attempts=len(
+                plan_work(
+                    plan.suite.cases,
+                    plan.settings.repeat,
+                    frozenset(),
+                    include_skipped=plan.settings.include_skipped,
+                )
+            ),
             skills_hash=plan.skills.skills_hash,
             suite_hash=plan.suite.suite_hash,
             settings=plan.settings.storable(),

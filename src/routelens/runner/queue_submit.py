@@ -59,7 +59,10 @@ def queued_items(
         if not retry_errors or state.verdict is not Verdict.ERROR
     }
     first = max((state.sequence_number for state in states.values()), default=-1) + 1
-    items = plan_work(prepared.cases, prepared.settings.repeat, done)
+    settings = prepared.settings
+    items = plan_work(
+        prepared.cases, settings.repeat, done, include_skipped=settings.include_skipped
+    )
     return [
         WorkItem(item.case, item.repeat_index, first + position)
         for position, item in enumerate(items)

@@ -39,6 +39,7 @@ from routelens.runner.queue_broker import (
     fetch_skill_texts,
 )
 from routelens.runner.queue_submit import QUEUE_SETTING, order_done
+from routelens.runner.session import RunSettings
 from routelens.store.records import RunRecord, RunStatus
 from routelens.store.run_progress import attempt_state
 from routelens.store.sqlstore import Store
@@ -97,6 +98,7 @@ class WorkerContext:
             store=self.store,
             timeout_s=prepared.settings.timeout_s,
             replace_existing=order.replace,
+            rules=prepared.settings.verdict_rules,
         )
         item = WorkItem(case, order.repeat_index, order.sequence_number)
         attempt = await executor.attempt(item, self.worker_id)
@@ -117,16 +119,16 @@ class WorkerContext:
     def _skills_folder(self, run: RunRecord) -> Path:
         """A folder holding exactly the run's skills (by skills hash)."""
         for folder in (self.skills_dir, Path(run.skills_dir) if run.skills_dir else None):
-            if folder is not None and folder.exists() and _hash_of(folder) == run.skills_hash:
+            if folder is not None and folder.exists() and _hash_of(folder, run) == run.skills_hash:
                 return folder
         copied = self.cache_dir / run.skills_hash
-        if copied.exists() and _hash_of(copied) == run.skills_hash:
+        if copied.exists() and _hash_of(copied, run) == run.skills_hash:
             return copied
         files = fetch_skill_texts(self.broker, run.skills_hash) if self.broker else None
         if files is not None:
             shutil.rmtree(copied, ignore_errors=True)  # a copy that did not match
-            loaded = write_skill_texts(files, copied)
-            if loaded.skills_hash == run.skills_hash:
+            write_skill_texts(files, copied)
+            if _hash_of(copied, run) == run.skills_hash:
                 return copied
         raise SkillsUnavailable(
             f"run {run.run_id}: no skills folder with skills hash {run.skills_hash[:12]} here "
@@ -141,9 +143,13 @@ class WorkerContext:
         self._prepared.clear()
 
 
-def _hash_of(folder: Path) -> str | None:
+def _hash_of(folder: Path, run: RunRecord) -> str | None:
+    """The skills hash of `folder` loaded as the run loads its skills (`--resume`: invalid
+    skills left out when it did so, its description overrides applied)."""
+    settings = RunSettings.from_stored(run.settings)
     try:
-        skills: SkillSet = load_skill_set(folder)
+        skills: SkillSet = load_skill_set(folder, skip_invalid=settings.skip_invalid_skills)
+        skills = skills.with_descriptions(settings.description_overrides)
     except InputError:
         return None
     return skills.skills_hash

@@ -74,12 +74,18 @@ def check_run_id(run_id: str) -> str:
 
 
 def shard_work(
-    cases: tuple[Case, ...], repeat: int, shard: ShardSpec, done: set[tuple[str, int]]
+    cases: tuple[Case, ...],
+    repeat: int,
+    shard: ShardSpec,
+    done: set[tuple[str, int]],
+    *,
+    include_skipped: bool = False,
 ) -> list[WorkItem]:
     """This shard's items not yet done, each numbered by its place in the whole plan."""
+    whole = plan_work(cases, repeat, frozenset(), include_skipped=include_skipped)
     return [
         replace(item, sequence_number=position)
-        for position, item in enumerate(plan_work(cases, repeat, frozenset()))
+        for position, item in enumerate(whole)
         if position % shard.count == shard.index - 1
         and (item.case.id, item.repeat_index) not in done
     ]
@@ -139,7 +145,7 @@ def check_same_run(stored: RunRecord, plan: ShardedRunPlan) -> None:
     ]
     checks += [
         (key, stored.settings.get(key), plan.settings.get(key))
-        for key in ("router", "model", "repeat", "selection")
+        for key in ("router", "model", "repeat", "selection", "include_skipped")
     ]
     for name, theirs, ours in checks:
         if theirs != ours:
@@ -179,7 +185,10 @@ def execute_shard(
     run, router = prepared.run, prepared.router
     assert router is not None, "a shard routes its items itself"
     done = store.attempt_keys(run.run_id)
-    items = shard_work(prepared.cases, prepared.settings.repeat, shard, done)
+    settings = prepared.settings
+    items = shard_work(
+        prepared.cases, settings.repeat, shard, done, include_skipped=settings.include_skipped
+    )
     store.set_run_status(run.run_id, RunStatus.RUNNING)
     ran = ItemsOutcome(RunStatus.FAILED, 0)
     try:
@@ -212,7 +221,10 @@ def planned_attempts(store: Store, run: RunRecord) -> int | None:
         return int(record["attempts"])
     cases = store.run_cases(run.run_id)
     repeat = run.settings.get("repeat")
-    return len(cases) * int(repeat) if cases and isinstance(repeat, int) else None
+    if not cases or not isinstance(repeat, int):
+        return None
+    every = bool(run.settings.get("include_skipped"))
+    return sum(1 for case in cases if every or not case.definition.get("skip")) * repeat
 
 
 def finish_run(store: Store, reference: str) -> FinishedCheck:

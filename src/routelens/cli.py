@@ -24,6 +24,12 @@ COMMANDS = (
         "run",
     ),
     LazyCommand(
+        "worker",
+        "routelens.commands.worker",
+        "Execute queued attempts (from `routelens run --executor`) until Ctrl-C.",
+        "worker",
+    ),
+    LazyCommand(
         "validate",
         "routelens.commands.validate",
         "Check the skills (and cases) without running anything; exit 2 on a problem.",

@@ -26,6 +26,8 @@ HEAVY_MODULES = (
     "anthropic",
     "openai",
     "opentelemetry",
+    "dramatiq",
+    "redis",
     "rich.markdown",
     "routelens.store.sqlstore",
     "routelens.config",
@@ -47,7 +49,9 @@ def _modules_after(*argv: str) -> set[str]:
     return set(json.loads(done.stderr))
 
 
-@pytest.mark.parametrize("argv", [("--help",), ("run", "--help"), ("validate", "-h")])
+@pytest.mark.parametrize(
+    "argv", [("--help",), ("run", "--help"), ("validate", "-h"), ("worker", "--help")]
+)
 def test_help_imports_no_heavy_module(argv: tuple[str, ...]) -> None:
     loaded = _modules_after(*argv)
     heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_MODULES))

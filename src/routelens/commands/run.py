@@ -36,6 +36,8 @@ class FinishedRun:
     outcome: RunOutcome
     attempts: list[AttemptRecord]
     case_rows: list[RunCaseRecord]
+    missing_attempts: int = 0
+    """Planned attempts the run lacks (a run closed by `--finish` early)."""
 
 
 EXIT_GATE_FAILED = 1
@@ -129,6 +131,26 @@ def run(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="With --resume: redo error attempts.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Run shard I of N (e.g. 2/3) of the run --run-id names.", metavar="I/N"),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Id of the new run (every --shard names the same one).")
+    ] = None,
+    finish: Annotated[
+        str | None, typer.Option(help="Mark RUN_ID complete and gate it (after its shards).")
+    ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="Queue the attempts on redis://HOST[:PORT][/DB] for `routelens worker`."),
+    ] = None,
+    max_wait: Annotated[
+        float | None,
+        typer.Option(
+            callback=positive_number, help="With --executor: stop waiting after SECONDS (> 0)."
+        ),
+    ] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML to this file.")] = None,
     otlp_endpoint: Annotated[
         str | None,
@@ -152,12 +174,25 @@ def run(
     """Run a routing suite and print the summary; exit 1 when the gate fails.
 
     The gate fails when the error rate passes max_error_rate (0.1 by default) and, with
-    --min-accuracy, when accuracy is below it."""
+    --min-accuracy, when accuracy is below it. Many machines: see `--shard`, `--executor`
+    and `routelens worker`."""
     from routelens.config import load_config
-    from routelens.runner.launch import RunFlags
+    from routelens.runner.launch import Distribution, RunFlags
+    from routelens.runner.shards import ShardSpec
     from routelens.suite.selection import CaseSelection
 
     config = load_config(config_path)
+    gate_options = {"min_accuracy": min_accuracy, "max_error_rate": max_error_rate}
+    if finish is not None:
+        finished = _finish(config, store, finish)
+        _report(finished, config, as_json=as_json, resume_command="", quiet=quiet, **gate_options)
+        return
+    distribution = Distribution(
+        shard=ShardSpec.parse(shard) if shard is not None else None,
+        run_id=run_id,
+        executor=executor,
+        max_wait_s=max_wait,
+    )
     flags = RunFlags(
         skills=skills,
         cases=cases,
@@ -178,6 +213,7 @@ def run(
         skip_invalid_skills=skip_invalid_skills,
         strict=strict,
         descriptions=parse_descriptions(description or []),
+        distribution=distribution,
     )
     finished = _execute(
         config,
@@ -189,20 +225,36 @@ def run(
         capture_content=capture_content,
         junit=output_file(junit, "--junit"),
     )
-    _report(
-        finished,
-        config,
-        as_json=as_json,
-        min_accuracy=min_accuracy,
-        max_error_rate=max_error_rate,
-        resume_command=_resume_command(finished.outcome.run.run_id, store, config_path),
-        quiet=quiet,
-    )
+    resume = _resume_command(finished.outcome.run.run_id, store, config_path, executor)
+    _report(finished, config, as_json=as_json, resume_command=resume, quiet=quiet, **gate_options)
 
 
-def _resume_command(run_id: str, store: str | None, config_path: Path | None) -> str:
-    """The command that continues this run, runnable as printed (with --store, --config)."""
-    return runnable_command("routelens", "run", "--resume", run_id, store=store, config=config_path)
+def _resume_command(
+    run_id: str, store: str | None, config_path: Path | None, executor: str | None = None
+) -> str:
+    """The command that continues this run, runnable as printed (with --store, --config,
+    and the queue it was given, with any password left out)."""
+    words = ["routelens", "run", "--resume", run_id]
+    if executor is not None:
+        from routelens.store.urls import strip_url_credentials
+
+        words += ["--executor", strip_url_credentials(executor)]
+    return runnable_command(*words, store=store, config=config_path)
+
+
+def _finish(config: RoutelensConfig, store_option: str | None, reference: str) -> FinishedRun:
+    """`--finish`: close a run its shards or workers wrote, for the same report and gate."""
+    from routelens.commands.common import open_configured_store
+    from routelens.runner.session import RunOutcome
+    from routelens.runner.shards import finish_run
+
+    with open_configured_store(store_option, config, access="write") as opened:
+        check = finish_run(opened, reference)
+        run_id = check.run.run_id
+        attempts = opened.attempts(run_id)
+        case_rows = opened.run_cases(run_id)
+    outcome = RunOutcome(check.run, 0, interrupted=False)
+    return FinishedRun(outcome, attempts, case_rows, missing_attempts=check.missing_attempts)
 
 
 def _execute(
@@ -264,14 +316,13 @@ def _execute_prepared(
 
     from routelens.report.junit import write_junit_xml
     from routelens.report.progress import RunProgress
-    from routelens.runner.engine import ObserverGroup, plan_work
-    from routelens.runner.session import execute_run
+    from routelens.runner.engine import ObserverGroup
+    from routelens.runner.execution import execute_prepared, pending_work
+    from routelens.runner.shards import own_attempts
     from routelens.telemetry.session import run_telemetry
 
     run_record = prepared.run
-    pending = len(
-        plan_work(prepared.cases, prepared.settings.repeat, store.attempt_keys(run_record.run_id))
-    )
+    pending = len(pending_work(store, prepared, retry_errors=retry_errors))
     sequence = sum(1 for r in store.list_runs() if r.suite_name == run_record.suite_name)
     with (
         run_telemetry(
@@ -284,22 +335,16 @@ def _execute_prepared(
         ) as telemetry,
         RunProgress(pending, Console(stderr=True)) as progress,
     ):
-        outcome = execute_run(
-            store,
-            run_record,
-            prepared.skills,
-            prepared.cases,
-            prepared.router,
-            prepared.settings,
-            retry_errors=retry_errors,
-            observer=ObserverGroup(progress, telemetry),
+        outcome = execute_prepared(
+            store, prepared, retry_errors=retry_errors, observer=ObserverGroup(progress, telemetry)
         )
         if telemetry is not None:
             telemetry.finish(outcome.run.status)
     attempts = store.attempts(run_record.run_id)
     case_rows = store.run_cases(run_record.run_id)
     if junit is not None:
-        write_junit_xml(junit, outcome.run, attempts, case_rows)
+        own = own_attempts(attempts, prepared.distribution.shard)
+        write_junit_xml(junit, outcome.run, own, case_rows)
     return FinishedRun(outcome, attempts, case_rows)
 
 
@@ -323,12 +368,16 @@ def _report(
     from routelens.store.records import RunStatus
 
     outcome = finished.outcome
+    if outcome.pending_shards:
+        _report_shard_done(outcome, as_json=as_json)
+        return
     report = build_run_report(outcome.run, finished.attempts, finished.case_rows)
     summary = report.summary
     gate = evaluate_gate(
         summary,
         min_accuracy=min_accuracy if min_accuracy is not None else config.min_accuracy,
         max_error_rate=max_error_rate if max_error_rate is not None else config.max_error_rate,
+        missing_attempts=finished.missing_attempts,
     )
     if as_json:
         typer.echo(json.dumps(report.as_dict(slo=config.slo, gate=gate)))
@@ -353,9 +402,29 @@ def _report(
         )
         raise typer.Exit(EXIT_STOPPED_BY_BUDGET)
     if outcome.interrupted:
+        if outcome.interrupted_by is signal.SIGALRM:
+            typer.echo("routelens: stopped waiting for the workers (--max-wait)", err=True)
         typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
         # 128 + the signal number, as shells report a process stopped by that signal
         signal_number = int(outcome.interrupted_by or signal.SIGINT)
         raise typer.Exit(EXIT_SIGNAL_BASE + signal_number)
     if not gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _report_shard_done(outcome: RunOutcome, *, as_json: bool) -> None:
+    """A shard that is not the last: what it did, and who gates the run."""
+    import json
+
+    run_id, pending = outcome.run.run_id, list(outcome.pending_shards)
+    if as_json:
+        report = {"run_id": run_id, "attempts_made": outcome.attempts_made}
+        typer.echo(json.dumps({**report, "status": "waiting", "pending_shards": pending}))
+        return
+    waiting = ", ".join(str(index) for index in pending)
+    typer.echo(
+        f"routelens: this shard of run {run_id} is done ({outcome.attempts_made} attempts); "
+        f"waiting for shard(s) {waiting}: the last to finish (or `routelens run --finish "
+        f"{run_id}`) prints the summary and applies the gate",
+        err=True,
+    )

@@ -161,6 +161,7 @@ class TrialRunner:
         plan = plan_new_run(self.settings.config, flags, store=self.store)
         prepared = record_new_run(self.store, plan)
         self.runs.append(prepared.run.run_id)
+        assert prepared.router is not None, "trials run in process: the plan builds a router"
         outcome = execute_run(
             self.store,
             prepared.run,

@@ -21,10 +21,12 @@ TIMEOUT_ERROR_TYPE = "timeout"
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One (case, repeat) to attempt."""
+    """One (case, repeat) to attempt; `sequence_number` fixes its place in the run's order
+    (shards and queued items carry their place in the whole plan), else the executor counts."""
 
     case: Case
     repeat_index: int
+    sequence_number: int | None = None
 
 
 class AttemptObserver(Protocol):
@@ -123,7 +125,9 @@ class AttemptExecutor:
 
     async def attempt(self, item: WorkItem, worker_id: int) -> AttemptRecord:
         """Route one item and record it; router failures become `error` attempts."""
-        sequence_number = next(self._sequence)
+        sequence_number = (
+            next(self._sequence) if item.sequence_number is None else item.sequence_number
+        )
         started_at = _utc_now()
         clock = time.perf_counter()
         result: RouteResult | None = None

@@ -18,11 +18,18 @@ class GateResult:
 
 
 def evaluate_gate(
-    summary: RunSummary, *, min_accuracy: float | None, max_error_rate: float
+    summary: RunSummary,
+    *,
+    min_accuracy: float | None,
+    max_error_rate: float,
+    missing_attempts: int = 0,
 ) -> GateResult:
     """The error rate must not pass `max_error_rate` (always: an accuracy over a few decided
-    attempts proves nothing); with `min_accuracy`, accuracy must reach it too."""
+    attempts proves nothing); with `min_accuracy`, accuracy must reach it too. A run closed
+    with planned attempts missing (`--finish` before every shard or worker ended) fails."""
     reasons: list[str] = []
+    if missing_attempts:
+        reasons.append(f"{missing_attempts} planned attempts are missing")
     if summary.error_rate is not None and summary.error_rate > max_error_rate:
         reasons.append(f"error rate {summary.error_rate:.1%} is above {max_error_rate:.1%}")
     if min_accuracy is not None:

@@ -18,7 +18,9 @@ from routelens.routers.claude_code_prompt import (
     wants_claude_code_prompt,
 )
 from routelens.routers.registry import RouterContext, make_router
+from routelens.runner.engine import plan_work
 from routelens.runner.session import RunSettings, create_run, load_resumable_run
+from routelens.runner.shards import ShardedRunPlan, ShardSpec, check_run_id, create_or_join
 from routelens.store.claude_prompts import find_claude_prompt
 from routelens.store.records import RunRecord
 from routelens.store.sqlstore import Store, open_store
@@ -29,6 +31,42 @@ from routelens.suite.suite_check import load_suite
 
 RETRYING_ROUTERS = ("anthropic", "openai", "claude-code")
 """Routers that retry failed API calls themselves, and so take `--max-retries`."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Where a run's attempts execute: here (the default), as one static shard of N
+    (`--shard I/N --run-id ID`), or on queue workers (`--executor redis://...`)."""
+
+    shard: ShardSpec | None = None
+    run_id: str | None = None
+    executor: str | None = None
+    max_wait_s: float | None = None
+    """How long a queued run's submitter waits for the workers (None: until done)."""
+
+    def check(self, *, max_cost_usd: float | None, resuming: bool) -> None:
+        """Refuse combinations that cannot work, before anything is recorded."""
+        if self.shard is not None and self.run_id is None:
+            raise InputError("--shard", "needs --run-id: every shard names the run it joins")
+        if self.shard is not None and (self.executor is not None or resuming):
+            other = "--executor" if self.executor is not None else "--resume"
+            raise InputError("--shard", f"cannot be combined with {other}")
+        if self.run_id is not None:
+            check_run_id(self.run_id)
+            if resuming:
+                raise InputError("--run-id", "names a new run; --resume already names one")
+        if self.max_wait_s is not None and self.executor is None:
+            raise InputError("--max-wait", "only applies with --executor")
+        if max_cost_usd is not None and (self.shard is not None or self.executor is not None):
+            raise InputError(
+                "--max-cost",
+                "the budget is enforced by one process; shards and queue workers each see "
+                "only part of the run, so run without --shard/--executor to use it",
+            )
+        if self.executor is not None:
+            from routelens.runner.queue_broker import check_executor
+
+            check_executor(self.executor)
 
 
 @dataclass(frozen=True)
@@ -54,17 +92,21 @@ class RunFlags:
     skip_invalid_skills: bool = False
     strict: bool = False
     descriptions: Mapping[str, str] = field(default_factory=dict)
+    distribution: Distribution = field(default_factory=Distribution)
 
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """A recorded run with everything needed to execute what it is missing."""
+    """A recorded run with everything needed to execute what it is missing.
+
+    `router` is None when queue workers route its items (each builds its own)."""
 
     run: RunRecord
     skills: SkillSet
     cases: tuple[Case, ...]
     settings: RunSettings
-    router: Router
+    router: Router | None
+    distribution: Distribution = field(default_factory=Distribution)
 
 
 def _required(value: Path | None, flag: str) -> Path:
@@ -89,11 +131,13 @@ class NewRunPlan:
     skills: SkillSet
     suite: CaseSuite
     settings: RunSettings
-    router: Router
+    router: Router | None
+    """None for a queued run: its workers build the router, with their own keys."""
     labels: Mapping[str, str]
     environment: str | None
     notes: tuple[str, ...] = ()
     """Things worth saying before the run starts (a flag that does not apply, say)."""
+    distribution: Distribution = field(default_factory=Distribution)
 
     @property
     def warnings(self) -> list[Problem]:
@@ -112,7 +156,9 @@ def plan_new_run(
 
     Everything a user can get wrong fails here, before a store is created or touched. A
     captured Claude Code prompt (`prompt=claude-code`) is read from `store_url`, read-only.
+    A queued run (`--executor`) builds no router here: the submitter needs no API key.
     """
+    flags.distribution.check(max_cost_usd=flags.max_cost_usd, resuming=False)
     skills, suite = load_suite(
         _required(flags.skills or config.skills, "--skills"),
         _required(flags.cases or config.cases, "--cases"),
@@ -167,8 +213,10 @@ def plan_new_run(
             else DEFAULT_THRESHOLD
         ),
     )
-    router = _router(settings, router_options, config)
-    settings = replace(settings, model=settings.model or router.model)
+    router = None
+    if flags.distribution.executor is None:
+        router = _router(settings, router_options, config)
+        settings = replace(settings, model=settings.model or router.model)
     return NewRunPlan(
         skills=skills,
         suite=suite,
@@ -177,6 +225,7 @@ def plan_new_run(
         labels={**config.labels, **flags.labels},
         environment=flags.environment or config.environment,
         notes=tuple(notes),
+        distribution=flags.distribution,
     )
 
 
@@ -232,16 +281,48 @@ def with_claude_code_prompt(
 
 
 def record_new_run(store: Store, plan: NewRunPlan) -> PreparedRun:
-    """Record a planned run in `store`; it is then ready to execute."""
-    run = create_run(
-        store,
-        plan.skills,
-        plan.suite,
-        plan.settings,
-        labels=plan.labels,
-        environment=plan.environment,
-    )
-    return PreparedRun(run, plan.skills, plan.suite.cases, plan.settings, plan.router)
+    """Record a planned run in `store`; it is then ready to execute. A shard joins the run
+    its `--run-id` names when another shard created it first."""
+    wanted = plan.distribution
+
+    def create(extra_settings: dict[str, Any] | None = None) -> RunRecord:
+        return create_run(
+            store,
+            plan.skills,
+            plan.suite,
+            plan.settings,
+            labels=plan.labels,
+            environment=plan.environment,
+            run_id=wanted.run_id,
+            extra_settings=extra_settings,
+        )
+
+    if wanted.shard is not None and wanted.run_id is not None:
+        sharded = ShardedRunPlan(
+            run_id=wanted.run_id,
+            shard=wanted.shard,
+            planned_attempts=len(
+                plan_work(
+                    plan.suite.cases,
+                    plan.settings.repeat,
+                    frozenset(),
+                    include_skipped=plan.settings.include_skipped,
+                )
+            ),
+            skills_hash=plan.skills.skills_hash,
+            suite_hash=plan.suite.suite_hash,
+            settings=plan.settings.storable(),
+        )
+        run = create_or_join(store, sharded, create)
+    else:
+        try:
+            run = create()
+        except ValueError:
+            raise InputError(
+                "--run-id",
+                f"run {wanted.run_id} already exists; continue it with --resume {wanted.run_id}",
+            ) from None
+    return PreparedRun(run, plan.skills, plan.suite.cases, plan.settings, plan.router, wanted)
 
 
 def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> PreparedRun:
@@ -252,11 +333,15 @@ def prepare_new_run(store: Store, config: RoutelensConfig, flags: RunFlags) -> P
 def prepare_resumed_run(
     store: Store, config: RoutelensConfig, run_id: str, flags: RunFlags
 ) -> PreparedRun:
-    """Reload a run; `--router-option` and `--max-cost` given now apply to the rest of it."""
+    """Reload a run; `--router-option`, `--max-cost` and `--concurrency` given now apply to
+    the rest of it. With `--executor` the rest goes to queue workers: no router is built."""
+    flags.distribution.check(max_cost_usd=flags.max_cost_usd, resuming=True)
     resumable = load_resumable_run(store, run_id, flags.skills)
     settings = resumable.settings
     if flags.max_cost_usd is not None:
         settings = replace(settings, max_cost_usd=flags.max_cost_usd)
+    if flags.concurrency is not None:
+        settings = replace(settings, concurrency=flags.concurrency)
     options = {
         **config.options_for(settings.router),
         **settings.router_options,
@@ -264,6 +349,10 @@ def prepare_resumed_run(
     }
     if flags.max_retries is not None and settings.router in RETRYING_ROUTERS:
         options["max_retries"] = flags.max_retries
+    if flags.distribution.executor is not None:
+        return PreparedRun(
+            resumable.run, resumable.skills, resumable.cases, settings, None, flags.distribution
+        )
     _, options = with_claude_code_prompt(store, settings.router, options, settings.model)
     router = _router(settings, options, config)
     return PreparedRun(resumable.run, resumable.skills, resumable.cases, settings, router)

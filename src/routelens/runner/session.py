@@ -16,7 +16,7 @@ from typing import Any
 
 from routelens.errors import InputError
 from routelens.routers.base import Router
-from routelens.runner.engine import AttemptExecutor, AttemptObserver, plan_work
+from routelens.runner.engine import AttemptExecutor, AttemptObserver, WorkItem, plan_work
 from routelens.runner.verdicts import ANY_STEP, FIRST_STEP, VerdictRules, WorkflowRule
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord, RunStatus, Verdict
 from routelens.store.sqlstore import Store
@@ -79,12 +79,14 @@ class RunOutcome:
     """How an execution ended: the run as now stored and how many attempts this call made.
 
     `interrupted_by` names the signal that stopped it (SIGINT for Ctrl-C, SIGTERM for a
-    killed CI job), None when it ran to its end."""
+    killed CI job), None when it ran to its end. `pending_shards` names the shards of a
+    sharded run still to finish after this one: while there are any, the run is not gated."""
 
     run: RunRecord
     attempts_made: int
     interrupted: bool
     interrupted_by: signal.Signals | None = None
+    pending_shards: tuple[int, ...] = ()
 
 
 class Terminated(KeyboardInterrupt):
@@ -127,12 +129,17 @@ def create_run(
     labels: Mapping[str, str] | None = None,
     environment: str | None = None,
     now: datetime | None = None,
+    run_id: str | None = None,
+    extra_settings: Mapping[str, Any] | None = None,
 ) -> RunRecord:
-    """Record a new run with the skills and cases it tests; no attempt yet."""
+    """Record a new run with the skills and cases it tests; no attempt yet.
+
+    `run_id` names it (else a new id is made); `extra_settings` are stored with its settings.
+    ValueError when a run with this id exists."""
     started_at = now or datetime.now(UTC)
     git = git_state(skills.root)
     run = RunRecord(
-        run_id=new_run_id(started_at),
+        run_id=run_id or new_run_id(started_at),
         started_at=started_at,
         router=settings.router,
         model=settings.model,
@@ -146,7 +153,7 @@ def create_run(
         git_branch=git.branch,
         environment=environment,
         labels=dict(labels or {}),
-        settings={**settings.storable(), "git_dirty": git.dirty},
+        settings={**settings.storable(), "git_dirty": git.dirty, **(extra_settings or {})},
     )
     skill_rows = [
         RunSkillRecord(
@@ -223,10 +230,60 @@ def execute_run(
 
     `expected_attempt_cost_usd` (what an attempt cost in an earlier run alike) lets the budget
     guard hold back from the first attempt, before this run has measured any."""
-    previous = store.attempts(run.run_id)
     keep = {Verdict.PASS, Verdict.FAIL} if retry_errors else None
     done = store.attempt_keys(run.run_id, keep)
     items = plan_work(cases, settings.repeat, done, include_skipped=settings.include_skipped)
+    store.set_run_status(run.run_id, RunStatus.RUNNING)
+    ran = ItemsOutcome(RunStatus.FAILED, 0)
+    try:
+        ran = execute_items(
+            store,
+            run,
+            skills,
+            router,
+            settings,
+            items,
+            replace=retry_errors,
+            observer=observer,
+            expected_attempt_cost_usd=expected_attempt_cost_usd,
+        )
+    finally:
+        store.set_run_status(run.run_id, ran.status, finished_at=datetime.now(UTC))
+    return ran.outcome(store, run)
+
+
+@dataclass(frozen=True)
+class ItemsOutcome:
+    """How executing some items of a run ended: the status it calls for, attempts made, and
+    the signal that stopped it."""
+
+    status: RunStatus
+    attempts_made: int
+    interrupted_by: signal.Signals | None = None
+
+    def outcome(self, store: Store, run: RunRecord) -> RunOutcome:
+        """The `RunOutcome`, with the run as the store now holds it."""
+        final = store.get_run(run.run_id) or replace(run, status=self.status)
+        interrupted = self.status is RunStatus.INTERRUPTED
+        return RunOutcome(final, self.attempts_made, interrupted, self.interrupted_by)
+
+
+def execute_items(
+    store: Store,
+    run: RunRecord,
+    skills: SkillSet,
+    router: Router,
+    settings: RunSettings,
+    items: list[WorkItem],
+    *,
+    replace: bool = False,
+    observer: AttemptObserver | None = None,
+    expected_attempt_cost_usd: float = 0.0,
+) -> ItemsOutcome:
+    """Attempt `items` and close `router`; the run's status is the caller's to write.
+
+    Ctrl-C (or SIGTERM) ends it as `interrupted`; `replace` overwrites stored attempts."""
+    previous = store.attempts(run.run_id)
     executor = AttemptExecutor(
         run=run,
         skills=skills,
@@ -235,7 +292,7 @@ def execute_run(
         timeout_s=settings.timeout_s,
         first_sequence_number=max((a.sequence_number for a in previous), default=-1) + 1,
         observer=observer,
-        replace_existing=retry_errors,
+        replace_existing=replace,
         max_cost_usd=settings.max_cost_usd,
         spent_usd=sum(a.cost_usd for a in previous),
         largest_attempt_cost_usd=max(
@@ -243,26 +300,20 @@ def execute_run(
         ),
         rules=settings.verdict_rules,
     )
-    store.set_run_status(run.run_id, RunStatus.RUNNING)
-    status = RunStatus.FAILED
-    stopped_by: signal.Signals | None = None
     try:
         with sigterm_as_interrupt():
             asyncio.run(_execute(executor, items, settings.concurrency, router))
-        status = RunStatus.STOPPED_BY_BUDGET if executor.stopped_by_budget else RunStatus.COMPLETED
     except KeyboardInterrupt as interrupt:
-        status = RunStatus.INTERRUPTED
-        stopped_by = interrupting_signal(interrupt)
-    finally:
-        store.set_run_status(run.run_id, status, finished_at=datetime.now(UTC))
-    final = store.get_run(run.run_id) or replace(run, status=status)
-    return RunOutcome(
-        final, executor.attempts_made, status is RunStatus.INTERRUPTED, interrupted_by=stopped_by
-    )
+        return ItemsOutcome(
+            RunStatus.INTERRUPTED, executor.attempts_made, interrupting_signal(interrupt)
+        )
+    if executor.stopped_by_budget:
+        return ItemsOutcome(RunStatus.STOPPED_BY_BUDGET, executor.attempts_made)
+    return ItemsOutcome(RunStatus.COMPLETED, executor.attempts_made)
 
 
 async def _execute(
-    executor: AttemptExecutor, items: list[Any], concurrency: int, router: Router
+    executor: AttemptExecutor, items: list[WorkItem], concurrency: int, router: Router
 ) -> None:
     try:
         await executor.run_all(items, concurrency)

@@ -46,6 +46,7 @@ from routelens.store.jsonl_pipeline import SqliteLineBinder, merge_in_worker, wo
 from routelens.store.merge import ImportSummary, MergeBatch
 from routelens.store.nul_text import NUL, replace_nul
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord
+from routelens.store.run_progress import SHARDS_SETTING
 from routelens.store.sqlstore import Store
 from routelens.suite.hashing import input_hash
 
@@ -231,7 +232,8 @@ def _checked_against_store(
             stored = store.get_run(run.run_id)
             if stored is None:
                 continue
-            offered, kept = run_fields_dict(run), run_fields_dict(stored)
+            offered = _shard_part_fields(run_fields_dict(run))
+            kept = _shard_part_fields(run_fields_dict(stored))
             for name in RUN_IDENTITY_FIELDS:
                 if offered[name] != kept[name]:
                     raise InputError(
@@ -242,6 +244,17 @@ def _checked_against_store(
                         field=name,
                     )
         yield batch
+
+
+def _shard_part_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A run's fields, less what the parts of one sharded run may disagree on: each shard
+    in its own store started the run at its own time and knows only its own completion."""
+    record = (fields.get("settings") or {}).get(SHARDS_SETTING)
+    if not isinstance(record, dict):
+        return fields
+    shared = {key: value for key, value in record.items() if key != "finished"}
+    settings = {**fields["settings"], SHARDS_SETTING: shared}
+    return {**fields, "run_started_at": None, "settings": settings}
 
 
 def _shown(value: Any) -> str:

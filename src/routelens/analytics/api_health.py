@@ -23,6 +23,8 @@ ERROR_KINDS: Final = (
 )
 RATE_LIMITED_STATUSES: Final = frozenset({429, 529})
 """Too many requests, and Anthropic's "overloaded"."""
+API_LATENCY_BUCKETS_SECONDS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+"""Upper bounds of the exporter's API latency histogram (the store keeps its counts)."""
 
 
 def retry_error_kind(http_status: int | None, error_type: str | None) -> str:

@@ -104,7 +104,7 @@ SIDE_BEFORE: Final = "before"
 SIDE_AFTER: Final = "after"
 NO_SKILL: Final = "none"  # expected or actual skill absent (clarification cases, no route)
 CLARIFIED: Final = "clarified"  # the actual "skill" when the router asked which one
-LATENCY_BUCKETS_SECONDS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+LATENCY_BUCKETS_SECONDS: Final = api_health.API_LATENCY_BUCKETS_SECONDS
 
 # --- routing quality ---------------------------------------------------------------------------
 WINDOW_ATTEMPTS: Final = MetricSpec(

@@ -14,11 +14,12 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, CursorResult, Dialect, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from routelens.store import schema
 from routelens.store.nul_text import record_without_nul
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord
+from routelens.store.rollup_writes import add_attempts, add_attempts_by_id
+from routelens.store.sql_functions import dialect_insert
 
 SQLITE_ATTEMPT_COLUMNS = tuple(c.name for c in schema.attempts.columns if c.name != "attempt_id")
 """The attempt columns, in the order of `MergeBatch.bound_attempts` tuples."""
@@ -65,13 +66,6 @@ class ImportSummary:
     conflicts: tuple[AttemptConflict, ...] = ()
 
 
-def dialect_insert(connection: Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that knows its dialect's ON CONFLICT."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def wrote_a_row(result: CursorResult[Any]) -> bool:
     """Whether an INSERT ... RETURNING wrote its row."""
     # RETURNING, rather than rowcount, because drivers disagree on rowcount for
@@ -115,6 +109,7 @@ def merge_into(connection: Connection, batches: Iterable[MergeBatch]) -> ImportS
             [schema.case_to_row(record_without_nul(c)[0]) for c in batch.cases],
         )
         keys: list[tuple[str, str, int, str]] = []
+        first_new_id = insert_new_attempts.next_id()
         if batch.attempts:
             new = insert_new_attempts(batch.attempts)
             if new < len(batch.attempts):
@@ -133,6 +128,7 @@ def merge_into(connection: Connection, batches: Iterable[MergeBatch]) -> ImportS
                 keys += [pick(row) for row in batch.bound_attempts]
             added += new
             offered += len(batch.bound_attempts)
+        insert_new_attempts.add_to_rollups(first_new_id)
         conflicts += _conflicts(connection, keys)
     return ImportSummary(created, added, offered - added - len(conflicts), tuple(conflicts))
 
@@ -162,20 +158,60 @@ def _conflicts(
     ]
 
 
-def new_attempt_inserter(connection: Connection) -> Callable[[Sequence[Mapping[str, Any]]], int]:
-    """Inserts attempt rows, skipping those already there, and returns how many it added."""
-    table = schema.attempts
-    insert = dialect_insert(connection, table).on_conflict_do_nothing(
-        index_elements=[table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
-    )
+def new_attempt_inserter(connection: Connection) -> AttemptInserter:
+    """Inserts attempt rows, skipping those already there, and adds them to the rollups."""
     if connection.dialect.name != "sqlite":
-        # insertmanyvalues: a few multi-row INSERT ... RETURNING statements a batch.
-        returning = insert.returning(table.c.attempt_id)
-        return lambda rows: len(connection.execute(returning, rows).all())
+        return ReturningAttemptInserter(connection)
     return SqliteAttemptInserter(connection)
 
 
-class SqliteAttemptInserter:
+class AttemptInserter:
+    """Inserts attempt rows (`schema.attempt_to_row`'s form), returning how many it added;
+    `add_to_rollups` then adds the rows inserted since `next_id()` to the rollups, in one
+    set-based step per rollup table."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._table = schema.attempts
+        self._insert = dialect_insert(connection, self._table).on_conflict_do_nothing(
+            index_elements=[self._table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
+        )
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        raise NotImplementedError
+
+    def next_id(self) -> int:
+        """A mark: every attempt inserted from now on has an id at least this."""
+        return 0
+
+    def add_to_rollups(self, first_id: int) -> None:
+        """Add the attempts inserted since `first_id` was marked to the rollups."""
+        raise NotImplementedError
+
+
+class ReturningAttemptInserter(AttemptInserter):
+    """PostgreSQL: a few multi-row INSERT ... RETURNING statements a batch (insertmanyvalues);
+    the returned ids say which attempts the rollups gain (other transactions may insert
+    attempts with ids in between)."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._returning = self._insert.returning(self._table.c.attempt_id, self._table.c.run_id)
+        self._new: list[int] = []
+        self._runs: set[str] = set()
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        written = self._connection.execute(self._returning, rows).all()
+        self._new += [int(row[0]) for row in written]
+        self._runs.update(str(row[1]) for row in written)
+        return len(written)
+
+    def add_to_rollups(self, first_id: int) -> None:
+        add_attempts_by_id(self._connection, self._new, self._runs)
+        self._new, self._runs = [], set()
+
+
+class SqliteAttemptInserter(AttemptInserter):
     """Attempt rows through one prepared `executemany`, skipping SQLAlchemy's per-row work.
 
     SQLite is where imports of a long history land; at a million rows the per-row statement
@@ -183,11 +219,14 @@ class SqliteAttemptInserter:
     through each column type's own bind processor, so they are stored exactly as
     `Connection.execute` would store them, and the rows added are counted with SQLite's
     `total_changes()` (a skipped conflict changes nothing) instead of a RETURNING per row.
+    A SQLite store has one writer at a time and gives each new row an id above every id in
+    the table, so the rows a batch added are those with ids from `next_id()` on.
     """
 
     def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
         dialect = connection.dialect
-        table = schema.attempts
+        table = self._table
         columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
         quote = dialect.identifier_preparer.quote
         self._sql = (
@@ -195,7 +234,6 @@ class SqliteAttemptInserter:
             f"VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
         )
-        self._connection = connection
         self._values_in_order = itemgetter(*(c.name for c in columns))
         self._processors = [
             (position, processor)
@@ -218,6 +256,13 @@ class SqliteAttemptInserter:
         before = self._total_changes()
         self._connection.exec_driver_sql(self._sql, parameters)
         return self._total_changes() - before
+
+    def next_id(self) -> int:
+        last = self._connection.exec_driver_sql("SELECT max(attempt_id) FROM attempts").scalar()
+        return int(last or 0) + 1
+
+    def add_to_rollups(self, first_id: int) -> None:
+        add_attempts(self._connection, [schema.attempts.c.attempt_id >= first_id], ())
 
     def _total_changes(self) -> int:
         return int(self._connection.exec_driver_sql("SELECT total_changes()").scalar_one())

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, func, inspect, select, text
 
 from routelens.errors import InputError
 from routelens.store import schema
+from routelens.store.rollup_schema import ROLLUP_TABLES
+from routelens.store.rollup_writes import fill_rollups
 from routelens.suite.hashing import input_hash
 
 # Any constant works; it only has to be the same for every routelens process on a database.
@@ -110,6 +112,12 @@ def _add_v7_columns(connection: Connection) -> None:
         )
 
 
+def _create_rollups_v8(connection: Connection) -> None:
+    for table in ROLLUP_TABLES:
+        table.create(connection, checkfirst=True)
+    fill_rollups(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs, run_skills, run_cases and attempts", _create_v1),
     Migration(2, "attempts.retry_log: each retry's error type, status and wait", _add_retry_log_v2),
@@ -124,6 +132,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "attempts.confirmation_score and nul_replaced; change_events commit offset and "
         "front matter",
         _add_v7_columns,
+    ),
+    Migration(
+        8,
+        "rollups: attempts, costs, latencies and retries summed per hour and run",
+        _create_rollups_v8,
     ),
 )
 """Every migration this code knows, oldest first."""

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Select, delete, func, select
 from routelens.errors import InputError
 from routelens.store import schema
 from routelens.store.records import RunRecord
+from routelens.store.rollup_schema import ROLLUP_TABLES
 from routelens.store.sqlstore import Store
 
 LATEST = "latest"
@@ -119,7 +120,7 @@ def delete_runs(store: Store, run_ids: Sequence[str]) -> Deleted:
             attempts += int(connection.execute(count).scalar_one())
             # the cascade would remove these too; explicit deletes keep it fast without
             # depending on the database enforcing foreign keys
-            for child in (schema.attempts, schema.run_cases, schema.run_skills):
+            for child in (*ROLLUP_TABLES, schema.attempts, schema.run_cases, schema.run_skills):
                 connection.execute(delete(child).where(child.c.run_id.in_(chunk)))
             result = connection.execute(delete(schema.runs).where(schema.runs.c.run_id.in_(chunk)))
             runs += result.rowcount

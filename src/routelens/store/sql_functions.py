@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+import sqlite3
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, String, case, func
+from sqlalchemy import ColumnElement, Connection, Float, Integer, String, Table, case, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -64,6 +67,13 @@ def _epoch_seconds_postgresql(element: epoch_seconds, compiler: SQLCompiler, **k
     )
 
 
+def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows its dialect's ON CONFLICT."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def sum_if(condition: ColumnElement[bool], value: Any = 1) -> ColumnElement[Any]:
     """SUM(CASE WHEN condition THEN value ELSE 0 END)."""
     return func.sum(case((condition, value), else_=0))
@@ -78,3 +88,139 @@ def verdict_sums(verdict: ColumnElement[Any] | None = None) -> list[ColumnElemen
     return [
         sum_if(column == str(outcome)) for outcome in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR)
     ]
+
+
+class utc_hour(FunctionElement[str]):  # lower case: it reads as a SQL function
+    """The UTC hour of a timestamp as `YYYY-MM-DD HH` text, on SQLite and PostgreSQL.
+
+    Its first ten characters are `utc_day`'s; the text sorts in time order. SQLite keeps
+    timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` text in UTC, whose first 13 characters are the
+    hour (`strftime` would refuse the last microsecond of 9999).
+    """
+
+    type = String()
+    name = "utc_hour"
+    inherit_cache = True
+
+
+@compiles(utc_hour)
+def _utc_hour_default(element: utc_hour, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"
+
+
+@compiles(utc_hour, "postgresql")
+def _utc_hour_postgresql(element: utc_hour, compiler: SQLCompiler, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"to_char(({inner}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
+
+
+def hour_key(moment: datetime) -> str:
+    """`utc_hour` of an aware timestamp, computed in Python.
+
+    >>> hour_key(datetime(2025, 3, 1, 7, 59, 59, tzinfo=UTC))
+    '2025-03-01 07'
+    """
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}"
+
+
+def day_of_hour(hour: ColumnElement[Any]) -> ColumnElement[str]:
+    """The `utc_day` text of a `utc_hour` column: its first ten characters."""
+    return func.substr(hour, 1, 10)
+
+
+class scalar_min(FunctionElement[Any]):  # lower case: it reads as a SQL function
+    """The smaller of two values (SQLite's two-argument `min`, PostgreSQL's `LEAST`); NULL
+    only when both are."""
+
+    name = "scalar_min"
+    inherit_cache = True
+
+
+class scalar_max(FunctionElement[Any]):  # lower case: it reads as a SQL function
+    """The larger of two values (SQLite's two-argument `max`, PostgreSQL's `GREATEST`)."""
+
+    name = "scalar_max"
+    inherit_cache = True
+
+
+@compiles(scalar_min)
+def _scalar_min_sqlite(element: scalar_min, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = (compiler.process(clause, **kw) for clause in element.clauses)
+    # SQLite's min(a, b) is NULL when either is; coalesce keeps the other value.
+    return f"min(coalesce({first}, {second}), coalesce({second}, {first}))"
+
+
+@compiles(scalar_min, "postgresql")
+def _scalar_min_postgresql(element: scalar_min, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(scalar_max)
+def _scalar_max_sqlite(element: scalar_max, compiler: SQLCompiler, **kw: Any) -> str:
+    first, second = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"max(coalesce({first}, {second}), coalesce({second}, {first}))"
+
+
+@compiles(scalar_max, "postgresql")
+def _scalar_max_postgresql(element: scalar_max, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+LOG_BUCKETS_PER_DOUBLING = 32
+"""Latency histograms in the rollups split each doubling into this many buckets (Prometheus'
+native histogram schema 5): a bucket's upper bound is 2^(1/32) = 1.0219 times its lower."""
+ZERO_BUCKET = -(2**31)
+"""The bucket of latencies that are zero or negative (no logarithm)."""
+
+
+def log_bucket(value: float) -> int:
+    """The log bucket of a latency: ceil(log2(value) x 32), `ZERO_BUCKET` when not positive.
+
+    Bucket i holds the values in (2^((i - 1)/32), 2^(i/32)].
+    """
+    if not value > 0:
+        return ZERO_BUCKET
+    return math.ceil(math.log2(value) * LOG_BUCKETS_PER_DOUBLING)
+
+
+def log_bucket_bounds(bucket: int) -> tuple[float, float]:
+    """The (lower, upper] bounds of a log bucket (0, 0 for the zero bucket)."""
+    if bucket == ZERO_BUCKET:
+        return 0.0, 0.0
+    return 2 ** ((bucket - 1) / LOG_BUCKETS_PER_DOUBLING), 2 ** (bucket / LOG_BUCKETS_PER_DOUBLING)
+
+
+class latency_log_bucket(FunctionElement[int]):  # lower case: it reads as a SQL function
+    """`log_bucket` in SQL: a Python function registered on SQLite connections (so every
+    SQLite build agrees with it), the same arithmetic in PostgreSQL."""
+
+    type = Integer()
+    name = "latency_log_bucket"
+    inherit_cache = True
+
+
+_SQLITE_LOG_BUCKET = "routelens_log_bucket"
+
+
+@compiles(latency_log_bucket)
+def _log_bucket_sqlite(element: latency_log_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{_SQLITE_LOG_BUCKET}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(latency_log_bucket, "postgresql")
+def _log_bucket_postgresql(element: latency_log_bucket, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"CASE WHEN {value} > 0 THEN CAST(ceil(ln({value}) / ln(2.0) * "
+        f"{LOG_BUCKETS_PER_DOUBLING}) AS INTEGER) ELSE {ZERO_BUCKET} END"
+    )
+
+
+def register_sqlite_functions(connection: sqlite3.Connection) -> None:
+    """Add the functions the store's SQL calls to a SQLite connection (none of them writes)."""
+    connection.create_function(_SQLITE_LOG_BUCKET, 1, _sqlite_log_bucket, deterministic=True)
+
+
+def _sqlite_log_bucket(value: float | None) -> int | None:
+    return None if value is None else log_bucket(value)

@@ -32,10 +32,8 @@ from routelens.store import schema
 from routelens.store.merge import (
     ImportSummary,
     MergeBatch,
-    dialect_insert,
     insert_run,
     merge_into,
-    wrote_a_row,
 )
 from routelens.store.migrations import check_not_empty, check_readable, check_tables, migrate
 from routelens.store.nul_text import attempt_without_nul, record_without_nul
@@ -47,6 +45,13 @@ from routelens.store.records import (
     RunStatus,
     Verdict,
 )
+from routelens.store.rollup_writes import (
+    add_attempts_by_id,
+    refresh_hours,
+    stored_hour,
+    touched_hours,
+)
+from routelens.store.sql_functions import dialect_insert, register_sqlite_functions
 from routelens.store.urls import DEFAULT_STORE_URL, redact_url
 
 T = TypeVar("T")
@@ -216,15 +221,34 @@ class Store:
     def record_attempt(self, attempt: AttemptRecord, *, replace: bool = False) -> bool:
         """Write one attempt; False (nothing written) if its (run, case, repeat) is there.
 
-        With `replace=True` an existing attempt is overwritten, and True is returned.
+        With `replace=True` an existing attempt is overwritten, and True is returned. The
+        rollups are brought up to date in the same transaction.
         """
-        with self._write() as connection:
-            return self._insert_attempt(connection, attempt, replace=replace)
+        return self.record_attempts([attempt], replace=replace) == 1
 
     def record_attempts(self, attempts: Iterable[AttemptRecord], *, replace: bool = False) -> int:
         """Write many attempts in one transaction; returns how many were written."""
         with self._write() as connection:
-            return sum(self._insert_attempt(connection, a, replace=replace) for a in attempts)
+            written: list[int] = []
+            run_ids: set[str] = set()
+            replaced: set[tuple[str, str]] = set()  # (run, hour) an overwritten attempt left
+            for offered in attempts:
+                attempt = attempt_without_nul(offered)
+                if replace:
+                    replaced |= stored_hour(connection, attempt)
+                attempt_id = self._insert_attempt(connection, attempt, replace=replace)
+                if attempt_id is not None:
+                    written.append(attempt_id)
+                    run_ids.add(attempt.run_id)
+            if replaced:
+                by_run: dict[str, set[str]] = {}
+                for run_id, hour in replaced | touched_hours(connection, written):
+                    by_run.setdefault(run_id, set()).add(hour)
+                for run_id, hours in sorted(by_run.items()):
+                    refresh_hours(connection, run_id, hours)
+            else:
+                add_attempts_by_id(connection, written, run_ids)
+            return len(written)
 
     def merge(self, runs: Sequence[RunRecord], attempts: Sequence[AttemptRecord]) -> ImportSummary:
         """Add the runs the store lacks and the attempts their runs lack, in one transaction.
@@ -346,7 +370,9 @@ class Store:
 
     def _insert_attempt(
         self, connection: Connection, attempt: AttemptRecord, *, replace: bool
-    ) -> bool:
+    ) -> int | None:
+        """The id of `attempt` (NUL already replaced) once written; None when it was there
+        and not replaced."""
         table = schema.attempts
         key = [table.c[name] for name in schema.ATTEMPT_KEY_COLUMNS]
         insert = dialect_insert(connection, table)
@@ -361,8 +387,10 @@ class Store:
         else:
             upsert = insert.on_conflict_do_nothing(index_elements=key)
         statement = upsert.returning(table.c.attempt_id)
-        row = schema.attempt_to_row(attempt_without_nul(attempt))
-        return wrote_a_row(connection.execute(statement, row))
+        row = schema.attempt_to_row(attempt)
+        # RETURNING, rather than rowcount: drivers disagree on rowcount for ON CONFLICT
+        written = connection.execute(statement, row).first()
+        return None if written is None else int(written[0])
 
 
 def _create_engine(url: URL, *, read_only: bool = False) -> Engine:
@@ -404,6 +432,7 @@ def _create_read_only_sqlite_engine(database: str) -> Engine:
             )
         connection.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA query_only = ON")
+        register_sqlite_functions(connection)
         return connection
 
     # The URL names the file (for messages and for readers that open a second connection);
@@ -417,6 +446,7 @@ def _configure_sqlite_connection(
     # pysqlite's own transaction handling skips BEGIN before DDL, so migrations would not
     # be atomic; take over and emit BEGIN ourselves (see _begin_sqlite_transaction).
     dbapi_connection.isolation_level = None
+    register_sqlite_functions(dbapi_connection)
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")

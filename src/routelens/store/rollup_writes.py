@@ -1,0 +1,154 @@
+"""Keeping the rollups current, in the same transaction as the attempts they sum.
+
+Every write of attempts ends with one set-based step per rollup table (never one per row):
+new attempts are aggregated by the table's key and added with an upsert (sums added,
+minimums and maximums combined), so a batch of ten thousand attempts costs four statements.
+An attempt overwritten in place (`record_attempt(replace=True)`) may leave a run's hour with
+a minimum or maximum that no attempt holds any more, so the hours it left and entered are
+recomputed from the run's attempts instead. Deleting runs deletes their rows (every key has
+the run).
+
+On PostgreSQL several processes may write one run at once (shards, queue workers); each
+takes a transaction-level advisory lock per run before touching that run's rows, so a
+recomputation never races an addition. SQLite writers are already one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, bindparam, delete, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import BigInteger
+
+from routelens.store import schema
+from routelens.store.records import AttemptRecord
+from routelens.store.rollup_schema import key_elements
+from routelens.store.rollups import ROLLUPS, Conditions, Rollup
+from routelens.store.sql_functions import dialect_insert, scalar_max, scalar_min, utc_hour
+
+_RUN_LOCK_SPACE = 0x726C  # "rl": the advisory lock space of the per-run rollup locks
+_IDS_PER_STATEMENT = 10_000
+
+
+def add_attempts(connection: Connection, conditions: Conditions, run_ids: Iterable[str]) -> None:
+    """Add the attempts matching `conditions` (not counted yet) to every rollup.
+
+    `run_ids` are the runs those attempts belong to (locked first on PostgreSQL).
+    """
+    lock_runs(connection, run_ids)
+    for rollup in ROLLUPS:
+        _upsert(connection, rollup, conditions)
+
+
+def add_attempts_by_id(connection: Connection, attempt_ids: Collection[int], run_ids: Iterable[str]) -> None:
+    """`add_attempts` for the attempts with these ids."""
+    if not attempt_ids:
+        return
+    run_ids = list(run_ids)
+    attempt_id = schema.attempts.c.attempt_id
+    ids = sorted(attempt_ids)
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        if connection.dialect.name == "postgresql":
+            wanted = bindparam("attempt_ids", chunk, type_=ARRAY(BigInteger))
+            condition = attempt_id == wanted.any_()  # one array parameter, not thousands
+        else:
+            condition = attempt_id.in_(chunk)
+        add_attempts(connection, [condition], run_ids)
+
+
+def refresh_hours(connection: Connection, run_id: str, hours: Collection[str]) -> None:
+    """Recompute a run's rows of these hours (`utc_hour` text) from its attempts."""
+    if not hours:
+        return
+    lock_runs(connection, [run_id])
+    attempts = schema.attempts.c
+    for rollup in ROLLUPS:
+        table = rollup.table
+        connection.execute(
+            delete(table).where(table.c.run_id == run_id, table.c.hour.in_(sorted(hours)))
+        )
+        hour = utc_hour(attempts.started_at)
+        _upsert(connection, rollup, [attempts.run_id == run_id, hour.in_(sorted(hours))])
+
+
+def touched_hours(connection: Connection, attempt_ids: Collection[int]) -> set[tuple[str, str]]:
+    """The (run, hour) pairs of these attempts."""
+    attempts = schema.attempts.c
+    found: set[tuple[str, str]] = set()
+    ids = sorted(attempt_ids)
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        query = (
+            schema.attempts.select()
+            .with_only_columns(attempts.run_id, utc_hour(attempts.started_at))
+            .where(attempts.attempt_id.in_(chunk))
+            .distinct()
+        )
+        found.update((str(run_id), str(hour)) for run_id, hour in connection.execute(query))
+    return found
+
+
+def stored_hour(connection: Connection, attempt: AttemptRecord) -> set[tuple[str, str]]:
+    """The (run, hour) of the stored attempt at `attempt`'s (run, case, repeat), if any."""
+    attempts = schema.attempts.c
+    query = (
+        schema.attempts.select()
+        .with_only_columns(utc_hour(attempts.started_at))
+        .where(
+            attempts.run_id == attempt.run_id,
+            attempts.case_id == attempt.case_id,
+            attempts.repeat_index == attempt.repeat_index,
+        )
+    )
+    return {(attempt.run_id, str(hour)) for (hour,) in connection.execute(query)}
+
+
+def fill_rollups(connection: Connection) -> None:
+    """Sum every attempt of the store into the (empty) rollups: schema v8's migration."""
+    for rollup in ROLLUPS:
+        _upsert(connection, rollup, [])
+
+
+def lock_runs(connection: Connection, run_ids: Iterable[str]) -> None:
+    """Take PostgreSQL's per-run rollup locks (held to the end of the transaction), in order.
+
+    Nothing on SQLite, whose writers already go one at a time.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    statement = text("SELECT pg_advisory_xact_lock(:space, hashtext(:run_id))")
+    for run_id in sorted(set(run_ids)):
+        connection.execute(statement, {"space": _RUN_LOCK_SPACE, "run_id": run_id})
+
+
+def hour_start(hour: str) -> datetime:
+    """The first instant of a `utc_hour` text."""
+    return datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+
+
+def next_hour(hour: str) -> datetime | None:
+    """The first instant after a `utc_hour` text's hour (None past the last representable)."""
+    try:
+        return hour_start(hour) + timedelta(hours=1)
+    except OverflowError:
+        return None
+
+
+def _upsert(connection: Connection, rollup: Rollup, conditions: Conditions) -> None:
+    table = rollup.table
+    rows = rollup.aggregated(connection.dialect.name, conditions)
+    insert = dialect_insert(connection, table).from_select(
+        [*rollup.keys, *rollup.measures], rows
+    )
+    current, offered = table.c, insert.excluded
+    updates = {name: current[name] + offered[name] for name in rollup.sums}
+    updates |= {name: scalar_min(current[name], offered[name]) for name in rollup.minimums}
+    updates |= {name: scalar_max(current[name], offered[name]) for name in rollup.maximums}
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=key_elements(table, rollup.keys), set_=updates
+        )
+    )

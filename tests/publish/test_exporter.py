@@ -33,6 +33,7 @@ from routelens.store import (
     open_store,
     schema,
 )
+from routelens.store.rollup_writes import rebuild_rollups
 from tests.factories import make_attempt, make_run
 from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
@@ -372,6 +373,7 @@ def test_api_requests_retries_by_kind_and_latency_buckets(store: Store, store_ur
             .where(schema.attempts.c.case_id == "legacy")
             .values(retry_log=None)
         )
+        rebuild_rollups(connection)
     result = scrape(store_url)
     retries = c.WINDOW_API_RETRIES.name
     assert result.value(retries, window="1d", error_kind="rate_limited") == 2

@@ -11,14 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine, and_, case, func, select, true
 
 from routelens.analytics.confusion import (
     OUTCOME_LABELS,
-    CaseDisambiguation,
     ConfusionReport,
     DisambiguationView,
-    RouteCount,
     confusion_report,
     confusion_report_dict,
     disambiguation_view,
@@ -37,102 +34,15 @@ from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
 from routelens.errors import InputError
 from routelens.report.console import format_percent
-from routelens.store import Store, Verdict, schema
-from routelens.store.reads import attempts_select
+from routelens.store import Store
+from routelens.store.confusion_reads import (
+    decided_route_counts,
+    disambiguation_cases,
+    latest_case_options,
+)
 
-DISAMBIGUATION_CATEGORY = "disambiguation"
-_DECIDED = (str(Verdict.PASS), str(Verdict.FAIL))
 _MISSING = "-"
 _TIMES = "\N{MULTIPLICATION SIGN}"
-
-
-def decided_route_counts(engine: Engine, attempt_filter: AttemptFilter) -> list[RouteCount]:
-    """Decided attempts grouped by (expected, actual, asked a question, category, verdict)."""
-    attempts = schema.attempts.c
-    keys = [
-        attempts.expected_skill,
-        attempts.actual_skill,
-        attempts.asked_clarification,
-        attempts.category,
-        attempts.verdict,
-    ]
-    query = (
-        attempts_select([*keys, func.count()], attempt_filter)
-        .where(attempts.verdict.in_(_DECIDED))
-        .group_by(*keys)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        RouteCount(
-            row[0],
-            row[1],
-            bool(row[2]),
-            int(row[5]),
-            category=row[3],
-            passed=row[4] == str(Verdict.PASS),
-        )
-        for row in rows
-    ]
-
-
-def disambiguation_cases(engine: Engine, attempt_filter: AttemptFilter) -> list[CaseDisambiguation]:
-    """Per disambiguation case: decided attempts, questions asked, options-named scores."""
-    attempts = schema.attempts.c
-    clarified = case(
-        (and_(attempts.actual_skill.is_(None), attempts.asked_clarification == true()), 1),
-        else_=0,
-    )
-    query = (
-        attempts_select(
-            [
-                attempts.case_id,
-                func.count(),
-                func.sum(clarified),
-                func.sum(attempts.options_score),
-                func.count(attempts.options_score),
-            ],
-            attempt_filter,
-        )
-        .where(attempts.verdict.in_(_DECIDED), attempts.category == DISAMBIGUATION_CATEGORY)
-        .group_by(attempts.case_id)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        CaseDisambiguation(
-            case_id=row[0],
-            attempts=int(row[1]),
-            clarified=int(row[2] or 0),
-            options_score_sum=float(row[3] or 0.0),
-            options_scored=int(row[4]),
-        )
-        for row in rows
-    ]
-
-
-def latest_case_options(
-    engine: Engine, case_ids: list[str], run_ids: tuple[str, ...] = ()
-) -> dict[str, tuple[str, ...]]:
-    """Each case's `disambiguation_options` as the newest run that has the case defined it."""
-    if not case_ids:
-        return {}
-    cases, runs = schema.run_cases.c, schema.runs.c
-    query = (
-        select(cases.case_id, cases.definition)
-        .select_from(schema.run_cases.join(schema.runs, cases.run_id == runs.run_id))
-        .where(cases.case_id.in_(case_ids))
-        .order_by(runs.started_at.desc(), runs.run_id.desc())
-    )
-    if run_ids:
-        query = query.where(cases.run_id.in_(run_ids))
-    options: dict[str, tuple[str, ...]] = {}
-    with engine.connect() as connection:
-        for case_id, definition in connection.execute(query):
-            if case_id not in options and isinstance(definition, dict):
-                named = definition.get("disambiguation_options") or ()
-                options[case_id] = tuple(str(option) for option in named)
-    return options
 
 
 def build_confusion_report(

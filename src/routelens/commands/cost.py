@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import ColumnElement, Engine, func, literal_column, or_, select
+from sqlalchemy import Engine
 
 from routelens.analytics.cost import (
     AttemptCost,
@@ -35,119 +34,14 @@ from routelens.commands.common import (
 from routelens.commands.common import open_configured_store as _open
 from routelens.config import load_config
 from routelens.report.console import format_percent
-from routelens.store import Store, schema
+from routelens.store import Store
+from routelens.store.cost_reads import (
+    cost_counts,
+    costliest_outliers,
+    spend_by_model,
+    spend_groups,
+)
 from routelens.store.period_reads import daily_spend
-from routelens.store.reads import attempts_select
-from routelens.store.sql_functions import verdict_sums
-
-NO_MODEL_LABEL = "(none)"
-COST_UNITS_PER_USD = 100_000_000
-"""Per-attempt costs are grouped to 1e-8 USD before the median, so a million attempts
-arrive as a few thousand (cost, count) groups; far finer than any price difference."""
-WORST_ATTEMPTS = 10
-
-
-def spend_groups(
-    engine: Engine, attempt_filter: AttemptFilter, key: ColumnElement[Any], missing: str
-) -> list[SpendGroup]:
-    """Attempts, passes, spend and tokens by type per value of `key` (None → `missing`)."""
-    attempts = schema.attempts.c
-    passed = verdict_sums()[0]
-    # Per run, SQLite reads fastest through the (run_id, sequence_number) index, which
-    # orders the GROUP BY, rather than through the start-time index and a sort.
-    by_run_on_sqlite = key is attempts.run_id and engine.dialect.name == "sqlite"
-    query = attempts_select(
-        [
-            key,
-            func.count(),
-            passed,
-            func.sum(attempts.cost_usd),
-            func.sum(attempts.input_tokens),
-            func.sum(attempts.output_tokens),
-            func.sum(attempts.cache_read_tokens),
-            func.sum(attempts.cache_write_tokens),
-        ],
-        attempt_filter,
-        attempts_only=True,
-        sqlite_time_index=not by_run_on_sqlite,
-    ).group_by(key)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        SpendGroup(
-            key=missing if row[0] is None else str(row[0]),
-            attempts=int(row[1]),
-            passed=int(row[2] or 0),
-            cost_usd=float(row[3] or 0.0),
-            tokens=TokenTotals(*(int(value or 0) for value in row[4:8])),
-        )
-        for row in rows
-    ]
-
-
-def cost_counts(engine: Engine, attempt_filter: AttemptFilter) -> list[CostCount]:
-    """Per-attempt costs grouped to 1e-8 USD, with how many attempts cost each."""
-    # The scaled value is computed in a subquery: its literal then appears once, and
-    # PostgreSQL can match the GROUP BY to the SELECT.
-    scaled = func.round(schema.attempts.c.cost_usd * literal_column(str(COST_UNITS_PER_USD)))
-    inner = attempts_select([scaled.label("units")], attempt_filter, attempts_only=True).subquery()
-    query = select(inner.c.units, func.count()).group_by(inner.c.units)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [CostCount(float(row[0]) / COST_UNITS_PER_USD, int(row[1])) for row in rows]
-
-
-def costliest_outliers(
-    engine: Engine,
-    attempt_filter: AttemptFilter,
-    low: float,
-    high: float,
-    median: float,
-    limit: int = WORST_ATTEMPTS,
-) -> list[AttemptCost]:
-    """The attempts whose cost lies outside (low, high), furthest from the median first."""
-    attempts = schema.attempts.c
-    query = (
-        attempts_select(
-            [attempts.run_id, attempts.case_id, attempts.repeat_index, attempts.cost_usd],
-            attempt_filter,
-            attempts_only=True,
-        )
-        .where(or_(attempts.cost_usd < low, attempts.cost_usd > high))
-        .order_by(func.abs(attempts.cost_usd - median).desc(), attempts.run_id, attempts.case_id)
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [AttemptCost(row[0], row[1], int(row[2]), float(row[3])) for row in rows]
-
-
-def spend_by_model(engine: Engine, attempt_filter: AttemptFilter) -> list[SpendGroup]:
-    """Spend groups per run model: grouped by run in SQL (the run index orders that for
-    free), then by the runs' models here."""
-    per_run = spend_groups(engine, attempt_filter, schema.attempts.c.run_id, "")
-    runs = schema.runs.c
-    with engine.connect() as connection:
-        models = {row[0]: row[1] for row in connection.execute(select(runs.run_id, runs.model))}
-    pooled: dict[str, list[SpendGroup]] = {}
-    for group in per_run:
-        model = models.get(group.key)
-        pooled.setdefault(NO_MODEL_LABEL if model is None else model, []).append(group)
-    return [
-        SpendGroup(
-            key=model,
-            attempts=sum(g.attempts for g in groups),
-            passed=sum(g.passed for g in groups),
-            cost_usd=math.fsum(g.cost_usd for g in groups),
-            tokens=TokenTotals(
-                input=sum(g.tokens.input for g in groups),
-                output=sum(g.tokens.output for g in groups),
-                cache_read=sum(g.tokens.cache_read for g in groups),
-                cache_write=sum(g.tokens.cache_write for g in groups),
-            ),
-        )
-        for model, groups in pooled.items()
-    ]
 
 
 def _outliers(
@@ -169,10 +63,8 @@ def build_cost_report(
     """Read the aggregates from the store (two queries at a time) and compute the report."""
     engine = store.engine
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # Longest first (by skill: a sort with the most columns), and the shortest (by run,
-        # read in index order) last, so the two threads finish close together.
-        skill_key = schema.attempts.c.expected_skill
-        skills = pool.submit(spend_groups, engine, attempt_filter, skill_key, ASK_LABEL)
+        # The outliers (a scan of the window's attempts when there are any) start first.
+        skills = pool.submit(spend_groups, engine, attempt_filter, "expected_skill", ASK_LABEL)
         outliers = pool.submit(_outliers, engine, attempt_filter)
         days = pool.submit(daily_spend, engine, attempt_filter)
         models = pool.submit(spend_by_model, engine, attempt_filter)

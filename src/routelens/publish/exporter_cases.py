@@ -25,11 +25,12 @@ from routelens.publish.exporter_support import (
     ScrapeContext,
     add_sample,
     ensure,
-    scored_clarification,
     started_within,
 )
 from routelens.store import Verdict, schema
 from routelens.store.flaky_history import read_flaky_aggregates
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import DISAMBIGUATION
 
 PERCENTILE = 95
 """The per-case latency percentile, as an integer percent (exact rank arithmetic in SQL)."""
@@ -77,14 +78,16 @@ def case_families(context: ScrapeContext) -> Families:
 def read_case_options_named(context: ScrapeContext) -> dict[str, float]:
     """Mean options-named score per disambiguation case over the last 7 days (cases whose
     clarifying questions were scored only)."""
-    attempts = schema.attempts.c
+    period = Period(start=context.since(c.WINDOW_WEEK), end=context.now)
+    rows = rollup_rows(context.dialect, DISAMBIGUATION, period)
+    scored = func.sum(rows.c.clarified_options_scored)
     query = (
-        select(attempts.case_id, func.avg(attempts.options_score))
-        .where(started_within(context, context.since(c.WINDOW_WEEK)), scored_clarification())
-        .group_by(attempts.case_id)
+        select(rows.c.case_id, func.sum(rows.c.clarified_options_score_sum), scored)
+        .group_by(rows.c.case_id)
+        .having(scored > 0)
     )
-    rows: Iterable[Any] = context.connection.execute(query)
-    return {str(case_id): float(mean) for case_id, mean in rows}
+    found: Iterable[Any] = context.connection.execute(query)
+    return {str(case_id): float(total) / int(count) for case_id, total, count in found}
 
 
 def _categories_query(context: ScrapeContext) -> Select[Any]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from routelens.errors import InputError
 from routelens.experiments.lifecycle import experiment_comparison
@@ -33,10 +33,11 @@ from routelens.publish.exporter_support import (
     label_or_none,
     ratio,
     short_hash,
-    started_within,
 )
-from routelens.store import Verdict, schema
-from routelens.store.sql_functions import epoch_seconds, sum_if
+from routelens.store import schema
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import ATTEMPTS
+from routelens.store.sql_functions import epoch_seconds, verdict_sums
 
 CHANGE_IMPACT_DAYS = 30
 """How far back the before/after accuracy of a skill's latest change looks."""
@@ -158,18 +159,13 @@ def _change_impact(
     families: Families,
     latest: dict[str, tuple[str | None, str | None]],
 ) -> None:
-    attempts = schema.attempts.c
-    keys = [attempts.expected_skill, attempts.expected_skill_hash]
+    period = Period(start=context.now - timedelta(days=CHANGE_IMPACT_DAYS), end=context.now)
+    rows = rollup_rows(context.dialect, ATTEMPTS, period)
+    keys = [rows.c.expected_skill, rows.c.expected_skill_hash]
+    passed, failed = verdict_sums(rows.c.verdict, rows.c.attempts)[:2]
     query = (
-        select(
-            *keys,
-            sum_if(attempts.verdict == str(Verdict.PASS)),
-            sum_if(attempts.verdict == str(Verdict.FAIL)),
-        )
-        .where(
-            started_within(context, context.now - timedelta(days=CHANGE_IMPACT_DAYS)),
-            attempts.expected_skill.in_(sorted(latest)) if latest else attempts.case_id.is_(None),
-        )
+        select(*keys, passed, failed)
+        .where(rows.c.expected_skill.in_(sorted(latest)) if latest else false())
         .group_by(*keys)
     )
     verdicts: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))

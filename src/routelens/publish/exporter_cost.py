@@ -32,6 +32,8 @@ from routelens.publish.exporter_support import (
 )
 from routelens.store import Verdict, schema
 from routelens.store.period_reads import daily_spend
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import ATTEMPTS
 from routelens.store.sql_functions import sum_if
 
 _SUMMED = (
@@ -44,22 +46,21 @@ _SUMMED = (
 
 
 def total_families(context: ScrapeContext) -> Families:
-    """All-time attempts by outcome, spend and tokens, by router and model.
-
-    The attempts are summed per run first, without joining `runs` (on SQLite the scan reads
-    through the (run id, sequence number) index, which orders that GROUP BY, so nothing is
-    sorted: about 3x faster on a million attempts than grouping the join by router and
-    model); the few per-run rows are then joined with their runs and summed again.
-    """
-    attempts, runs = schema.attempts.c, schema.runs.c
+    """All-time attempts by outcome, spend and tokens, by router and model: the attempt
+    rollups summed per run, then joined with the runs and summed again."""
+    rows = rollup_rows(context.dialect, ATTEMPTS, Period())
+    runs = schema.runs.c
     outcomes = [str(verdict) for verdict in Verdict]
     per_run = (
         select(
-            attempts.run_id.label("run_id"),
-            *(sum_if(attempts.verdict == outcome).label(outcome) for outcome in outcomes),
-            *(func.sum(attempts[column]).label(column) for column in _SUMMED),
+            rows.c.run_id.label("run_id"),
+            *(
+                sum_if(rows.c.verdict == outcome, rows.c.attempts).label(outcome)
+                for outcome in outcomes
+            ),
+            *(func.sum(rows.c[column]).label(column) for column in _SUMMED),
         )
-        .group_by(attempts.run_id)
+        .group_by(rows.c.run_id)
         .subquery("per_run")
     )
     keys = [runs.router, runs.model]

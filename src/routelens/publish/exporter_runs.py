@@ -27,6 +27,8 @@ from routelens.publish.exporter_support import (
 )
 from routelens.store import schema
 from routelens.store.period_reads import release_verdicts
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import ATTEMPTS
 from routelens.store.sql_functions import epoch_seconds
 
 RELEASES_SHOWN = 5
@@ -77,10 +79,11 @@ def _last_run(context: ScrapeContext, families: Families, run: Any) -> None:
     concurrency = settings.get("concurrency") if isinstance(settings, dict) else None
     workers = concurrency if isinstance(concurrency, int) and concurrency > 0 else None
     add_sample(families, c.LAST_RUN_WORKERS, workers)
-    attempts = schema.attempts.c
-    started, finished = epoch_seconds(attempts.started_at), epoch_seconds(attempts.finished_at)
-    query = select(func.min(started), func.max(finished), func.sum(finished - started)).where(
-        attempts.run_id == run["run_id"]
+    rows = rollup_rows(context.dialect, ATTEMPTS, Period(run_ids=(str(run["run_id"]),)))
+    query = select(
+        epoch_seconds(func.min(rows.c.first_started_at)),
+        epoch_seconds(func.max(rows.c.last_finished_at)),
+        func.sum(rows.c.busy_s),
     )
     first_start, last_end, busy = context.connection.execute(query).one()
     if first_start is None or last_end is None:

@@ -19,13 +19,12 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
-from sqlalchemy import ColumnElement, Connection, true
+from sqlalchemy import ColumnElement, Connection
 
 from routelens.config import RoutelensConfig
 from routelens.publish import catalogue
 from routelens.publish.catalogue import MetricSpec
 from routelens.store import Store, schema
-from routelens.suite.models import Category
 
 SHORT_HASH_LENGTH = 12
 """Hashes in labels are shortened to this many characters (as `skill_version` documents)."""
@@ -62,17 +61,6 @@ def started_within(context: ScrapeContext, since: datetime) -> ColumnElement[boo
     """The attempt started at or after `since` and not after now."""
     started = schema.attempts.c.started_at
     return (started >= since) & (started <= context.now)
-
-
-def scored_clarification() -> ColumnElement[bool]:
-    """A disambiguation attempt in which the router asked, its question's options scored."""
-    attempts = schema.attempts.c
-    return (
-        (attempts.category == Category.DISAMBIGUATION.value)
-        & (attempts.asked_clarification == true())
-        & attempts.actual_skill.is_(None)
-        & attempts.options_score.is_not(None)
-    )
 
 
 def short_hash(value: str | None) -> str:

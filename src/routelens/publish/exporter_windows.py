@@ -1,10 +1,11 @@
 """Routing quality over the 1d and 7d windows: attempts, accuracy, errors, confusion, spend.
 
-One GROUP BY over the last 7 days (router, model, expected skill and its hash, category,
-skills hash, verdict) sums attempts, retries, cost and tokens for both windows at once; the
-families below are small sums over those groups. Confusion and clarification come from a
-second GROUP BY, the previous week's accuracy from a third, and the mean options-named score
-of the clarifying questions from a fourth.
+Each window's attempts are summed from the attempt rollups (whole hours) and the attempts of
+its partial first and last hours (`store/rollup_reads.py`), grouped by router, model,
+expected skill and its hash, category, skills hash and verdict; the families below are small
+sums over those groups. Confusion and clarification come from the same rollup grouped by
+routes, the previous week's accuracy from a third read, and the mean options-named score of
+the clarifying questions from the disambiguation rollup.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from routelens.analytics.summary import CLARIFIED_LABEL, NO_ROUTE_LABEL
 from routelens.analytics.trend import VerdictCounts, accuracy_delta
-from routelens.analytics.window import AttemptFilter
 from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import (
     Families,
@@ -29,16 +29,16 @@ from routelens.publish.exporter_support import (
     ensure,
     label_or_none,
     ratio,
-    scored_clarification,
     short_hash,
-    started_within,
 )
 from routelens.store import Verdict, schema
-from routelens.store.reads import attempts_select
-from routelens.store.sql_functions import sum_if
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import ATTEMPTS, DISAMBIGUATION
+from routelens.store.sql_functions import verdict_sums
 from routelens.suite.models import Category
 
 _MEASURES = ("attempts", "retries", "cost_usd", *c.TOKEN_TYPES)
+_TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
 @dataclass(frozen=True)
@@ -55,57 +55,85 @@ class WindowGroup:
     sums: dict[str, dict[str, float]]  # window → measure → sum
 
 
-def read_window_groups(context: ScrapeContext) -> list[WindowGroup]:
-    """Attempts, retries, cost and tokens per group, for the 1d and 7d windows."""
-    attempts, runs = schema.attempts.c, schema.runs.c
+def window_period(context: ScrapeContext, window: str) -> Period:
+    """A window of the scrape: from `window` before now, to now."""
+    return Period(start=context.since(window), end=context.now)
+
+
+@dataclass(frozen=True)
+class RouteSums:
+    """The attempts of one window sharing a setup, expectation, verdict and route."""
+
+    router: str
+    model: str | None
+    expected_skill: str | None
+    expected_skill_hash: str | None
+    category: str
+    skills_hash: str
+    verdict: str
+    actual_skill: str | None
+    asked_clarification: bool
+    measures: tuple[float, ...]  # in `_MEASURES` order
+
+
+def read_route_sums(context: ScrapeContext, window: str) -> list[RouteSums]:
+    """The window's attempt rollup rows summed per route, with their runs' setups."""
+    rows = rollup_rows(context.dialect, ATTEMPTS, window_period(context, window))
+    runs = schema.runs.c
     keys = [
         runs.router,
         runs.model,
-        attempts.expected_skill,
-        attempts.expected_skill_hash,
-        attempts.category,
+        rows.c.expected_skill,
+        rows.c.expected_skill_hash,
+        rows.c.category,
         runs.skills_hash,
-        attempts.verdict,
+        rows.c.verdict,
+        rows.c.actual_skill,
+        rows.c.asked_clarification,
     ]
-    measured = [
-        attempts.retries,
-        attempts.cost_usd,
-        attempts.input_tokens,
-        attempts.output_tokens,
-        attempts.cache_read_tokens,
-        attempts.cache_write_tokens,
-    ]
-    in_day = attempts.started_at >= context.since(c.WINDOW_DAY)
-    day_sums = [sum_if(in_day), *(sum_if(in_day, column) for column in measured)]
-    week_sums = [func.count(), *(func.sum(column) for column in measured)]
+    columns = ["attempts", "retries", "cost_usd", *_TOKEN_COLUMNS]
     query = (
-        attempts_select([*keys, *day_sums, *week_sums], AttemptFilter())
-        .where(started_within(context, context.since(c.WINDOW_WEEK)))
+        select(*keys, *(func.sum(rows.c[name]) for name in columns))
+        .select_from(rows.join(schema.runs, rows.c.run_id == runs.run_id))
         .group_by(*keys)
     )
-    groups = []
-    for row in context.connection.execute(query):
-        day, week = row[7 : 7 + len(_MEASURES)], row[7 + len(_MEASURES) :]
-        groups.append(
-            WindowGroup(
-                router=str(row[0]),
-                model=label_or_none(row[1]),
-                skill=label_or_none(row[2]),
-                skill_version=short_hash(row[3]),
-                category=str(row[4]),
-                skills_version=short_hash(row[5]),
-                outcome=str(row[6]),
-                sums={
-                    c.WINDOW_DAY: _measures(day),
-                    c.WINDOW_WEEK: _measures(week),
-                },
+    return [
+        RouteSums(*row[:8], bool(row[8]), tuple(float(value or 0) for value in row[9:]))
+        for row in context.connection.execute(query)
+    ]
+
+
+def window_groups(sums: dict[str, list[RouteSums]]) -> list[WindowGroup]:
+    """The routes of each window summed per group (routes aside), for the 1d and 7d windows."""
+    grouped: dict[tuple[Any, ...], dict[str, dict[str, float]]] = {}
+    for window, routes in sums.items():
+        for route in routes:
+            key = (
+                route.router,
+                route.model,
+                route.expected_skill,
+                route.expected_skill_hash,
+                route.category,
+                route.skills_hash,
+                route.verdict,
             )
+            empty = {w: dict.fromkeys(_MEASURES, 0.0) for w in c.WINDOWS}
+            totals = grouped.setdefault(key, empty)[window]
+            for name, value in zip(_MEASURES, route.measures, strict=True):
+                totals[name] += value
+    return [
+        WindowGroup(
+            router=str(key[0]),
+            model=label_or_none(key[1]),
+            skill=label_or_none(key[2]),
+            skill_version=short_hash(key[3]),
+            category=str(key[4]),
+            skills_version=short_hash(key[5]),
+            outcome=str(key[6]),
+            sums=per_window,
         )
-    return groups
-
-
-def _measures(row: Iterable[Any]) -> dict[str, float]:
-    return {name: float(value or 0) for name, value in zip(_MEASURES, row, strict=True)}
+        for key, per_window in grouped.items()
+    ]
 
 
 def verdict_counts(groups: Iterable[WindowGroup], window: str) -> VerdictCounts:
@@ -122,19 +150,21 @@ def verdict_counts(groups: Iterable[WindowGroup], window: str) -> VerdictCounts:
 
 def read_previous_week(context: ScrapeContext) -> VerdictCounts:
     """Verdicts of the 7 days before the last 7 (from now - 14d to now - 7d, exclusive)."""
-    attempts = schema.attempts.c
-    start = context.now - timedelta(days=14)
-    end = context.since(c.WINDOW_WEEK)
-    query = select(
-        *(sum_if(attempts.verdict == str(v)) for v in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR))
-    ).where(attempts.started_at >= start, attempts.started_at < end)
+    period = Period(
+        start=context.now - timedelta(days=14),
+        end=context.since(c.WINDOW_WEEK),
+        end_inclusive=False,
+    )
+    rows = rollup_rows(context.dialect, ATTEMPTS, period)
+    query = select(*verdict_sums(rows.c.verdict, rows.c.attempts))
     row = context.connection.execute(query).one()
     return VerdictCounts(*(int(value or 0) for value in row))
 
 
 def window_families(context: ScrapeContext) -> Families:
     """Attempts, accuracy (with the week-over-week delta), errors, spend, tokens, requests."""
-    groups = read_window_groups(context)
+    sums = {window: read_route_sums(context, window) for window in c.WINDOWS}
+    groups = window_groups(sums)
     families: Families = {}
     accuracies: dict[str, float | None] = {}
     for window in c.WINDOWS:
@@ -148,7 +178,7 @@ def window_families(context: ScrapeContext) -> Families:
     add_sample(families, c.ACCURACY, previous, window=c.WINDOW_PREVIOUS_WEEK)
     delta = accuracy_delta(accuracies[c.WINDOW_WEEK], previous)
     add_sample(families, c.ACCURACY_WEEK_OVER_WEEK_DELTA, delta)
-    families.update(confusion_families(context))
+    families.update(confusion_families(sums))
     families.update(clarification_options_families(context))
     return ensure(
         families,
@@ -216,38 +246,22 @@ def _window_series(families: Families, groups: list[WindowGroup], window: str) -
     add_sample(families, c.ATTEMPT_COST_MEAN, ratio(spent, total_attempts), window=window)
 
 
-def confusion_families(context: ScrapeContext) -> Families:
+def confusion_families(sums: dict[str, list[RouteSums]]) -> Families:
     """Decided attempts by expected and actual skill; the disambiguation clarification rate."""
-    attempts = schema.attempts.c
-    keys = [
-        attempts.category,
-        attempts.expected_skill,
-        attempts.actual_skill,
-        attempts.asked_clarification,
-    ]
-    in_day = attempts.started_at >= context.since(c.WINDOW_DAY)
-    query = (
-        select(*keys, sum_if(in_day), func.count())
-        .where(
-            started_within(context, context.since(c.WINDOW_WEEK)),
-            attempts.verdict != str(Verdict.ERROR),
-        )
-        .group_by(*keys)
-    )
     pairs: dict[tuple[str, str, str], int] = defaultdict(int)
     asked: dict[str, int] = defaultdict(int)
     decided: dict[str, int] = defaultdict(int)
-    rows: Iterable[Any] = context.connection.execute(query)
-    for category, expected, actual, clarified, day, week in rows:
-        if actual is not None:
-            routed = str(actual)
-        else:
-            routed = CLARIFIED_LABEL if clarified else NO_ROUTE_LABEL
-        for window, count in ((c.WINDOW_DAY, int(day or 0)), (c.WINDOW_WEEK, int(week))):
-            if not count:
+    for window, routes in sums.items():
+        for route in routes:
+            count = int(route.measures[0])
+            if route.verdict == str(Verdict.ERROR) or not count:
                 continue
-            pairs[(window, label_or_none(expected), routed)] += count
-            if category == Category.DISAMBIGUATION.value:
+            if route.actual_skill is not None:
+                routed = str(route.actual_skill)
+            else:
+                routed = CLARIFIED_LABEL if route.asked_clarification else NO_ROUTE_LABEL
+            pairs[(window, label_or_none(route.expected_skill), routed)] += count
+            if route.category == Category.DISAMBIGUATION.value:
                 decided[window] += count
                 asked[window] += count if routed == CLARIFIED_LABEL else 0
     families: Families = {}
@@ -273,14 +287,13 @@ def clarification_options_families(context: ScrapeContext) -> Families:
     Only attempts in which the router asked and whose question was scored count (the score is
     NULL when the case lists no `disambiguation_options`); absent when there are none.
     """
-    score = schema.attempts.c.options_score
-    in_day = schema.attempts.c.started_at >= context.since(c.WINDOW_DAY)
-    query = select(func.avg(case((in_day, score))), func.avg(score)).where(
-        started_within(context, context.since(c.WINDOW_WEEK)), scored_clarification()
-    )
-    day, week = context.connection.execute(query).one()
     families: Families = {}
-    for window, mean in ((c.WINDOW_DAY, day), (c.WINDOW_WEEK, week)):
-        value = None if mean is None else float(mean)
+    for window in c.WINDOWS:
+        rows = rollup_rows(context.dialect, DISAMBIGUATION, window_period(context, window))
+        query = select(
+            func.sum(rows.c.clarified_options_score_sum), func.sum(rows.c.clarified_options_scored)
+        )
+        total, scored = context.connection.execute(query).one()
+        value = float(total) / int(scored) if scored else None
         add_sample(families, c.CLARIFICATION_OPTIONS_NAMED, value, window=window)
     return families

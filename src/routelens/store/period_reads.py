@@ -1,5 +1,6 @@
 """Per-day, per-release and per-skill aggregates of attempts, read by commands, the exporter and
-summaries."""
+summaries: sums of the attempt rollups (`store/rollup_reads.py`), never a scan of the window's
+attempts beyond its partial first and last hours."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from routelens.analytics.cost import DaySpend
 from routelens.analytics.trend import DayCounts, GroupCounts, VerdictCounts
 from routelens.analytics.window import AttemptFilter
 from routelens.store import schema
-from routelens.store.reads import attempts_select
-from routelens.store.sql_functions import day_of, utc_day, verdict_sums
+from routelens.store.rollup_reads import Period, rollup_rows
+from routelens.store.rollups import ATTEMPTS
+from routelens.store.sql_functions import day_of, day_of_hour, verdict_sums
 
 
 def _counts(passed: Any, failed: Any, errors: Any) -> VerdictCounts:
@@ -22,37 +24,46 @@ def _counts(passed: Any, failed: Any, errors: Any) -> VerdictCounts:
 
 def daily_verdicts(engine: Engine, attempt_filter: AttemptFilter) -> list[DayCounts]:
     """Verdict counts per UTC day of the attempts' start."""
-    day = utc_day(schema.attempts.c.started_at)
-    query = attempts_select([day, *verdict_sums()], attempt_filter).group_by(day)
+    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
+    day = day_of_hour(rows.c.hour)
+    query = select(day, *verdict_sums(rows.c.verdict, rows.c.attempts)).group_by(day)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [DayCounts(day_of(row[0]), _counts(*row[1:])) for row in rows]
+        found = connection.execute(query).all()
+    return [DayCounts(day_of(row[0]), _counts(*row[1:])) for row in found]
 
 
 def release_verdicts(
     engine: Engine, attempt_filter: AttemptFilter, *, label_key: str | None
 ) -> list[GroupCounts]:
-    """Verdict counts per value of a run label (or per git commit when `label_key` is None).
+    """Verdict counts per value of a run label (or per git commit when `label_key` is None),
+    with the first start among their attempts.
 
     Runs without the label (or commit) are left out. The value is computed in a subquery
     so that its bound label key appears once: PostgreSQL would not match a SELECT and a
     GROUP BY expression carrying two different parameters.
     """
-    runs, attempts = schema.runs.c, schema.attempts.c
+    runs = schema.runs.c
+    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
     value = runs.git_commit if label_key is None else runs.labels[label_key].as_string()
-    inner = attempts_select(
-        [value.label("value"), attempts.started_at, attempts.verdict], attempt_filter
-    ).subquery()
+    inner = (
+        select(value.label("value"), rows.c.first_started_at, rows.c.verdict, rows.c.attempts)
+        .select_from(rows.join(schema.runs, rows.c.run_id == runs.run_id))
+        .subquery("valued")
+    )
     query = (
-        select(inner.c.value, func.min(inner.c.started_at), *verdict_sums(inner.c.verdict))
+        select(
+            inner.c.value,
+            func.min(inner.c.first_started_at),
+            *verdict_sums(inner.c.verdict, inner.c.attempts),
+        )
         .where(inner.c.value.is_not(None))
         .group_by(inner.c.value)
     )
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        found = connection.execute(query).all()
     return [
         GroupCounts(str(row[0]), as_utc(row[1]), _counts(*row[2:]))
-        for row in rows
+        for row in found
         if row[1] is not None
     ]
 
@@ -61,13 +72,12 @@ def expected_skill_verdicts(
     engine: Engine, attempt_filter: AttemptFilter
 ) -> list[tuple[str | None, VerdictCounts]]:
     """Verdict counts per expected skill (None: cases whose right answer is to ask)."""
-    skill = schema.attempts.c.expected_skill
-    query = attempts_select([skill, *verdict_sums()], attempt_filter, attempts_only=True).group_by(
-        skill
-    )
+    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
+    skill = rows.c.expected_skill
+    query = select(skill, *verdict_sums(rows.c.verdict, rows.c.attempts)).group_by(skill)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [(row[0], _counts(*row[1:])) for row in rows]
+        found = connection.execute(query).all()
+    return [(row[0], _counts(*row[1:])) for row in found]
 
 
 def as_utc(value: datetime | str) -> datetime:
@@ -80,11 +90,9 @@ def as_utc(value: datetime | str) -> datetime:
 
 def daily_spend(engine: Engine, attempt_filter: AttemptFilter) -> list[DaySpend]:
     """Spend and attempts per UTC day of the attempts' start."""
-    attempts = schema.attempts.c
-    day = utc_day(attempts.started_at)
-    query = attempts_select(
-        [day, func.sum(attempts.cost_usd), func.count()], attempt_filter, attempts_only=True
-    ).group_by(day)
+    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
+    day = day_of_hour(rows.c.hour)
+    query = select(day, func.sum(rows.c.cost_usd), func.sum(rows.c.attempts)).group_by(day)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [DaySpend(day_of(row[0]), float(row[1] or 0.0), int(row[2])) for row in rows]
+        found = connection.execute(query).all()
+    return [DaySpend(day_of(row[0]), float(row[1] or 0.0), int(row[2])) for row in found]

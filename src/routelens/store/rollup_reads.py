@@ -122,7 +122,9 @@ def rollup_rows(dialect: str, rollup: Rollup, period: Period) -> Subquery:
         if period.run_ids:
             conditions.append(table.c.run_id.in_(period.run_ids))
         conditions += label_conditions(AttemptFilter(labels=period.labels))
-        parts.append(select(*(table.c[name] for name in columns)).select_from(joined).where(*conditions))
+        parts.append(
+            select(*(table.c[name] for name in columns)).select_from(joined).where(*conditions)
+        )
     attempts = schema.attempts.c
     for start, end, end_inclusive in split.raw:
         time: list[ColumnElement[bool]] = []

@@ -24,16 +24,13 @@ from sqlalchemy import (
     func,
     literal_column,
 )
-
 from sqlalchemy.sql.elements import Grouping
 
 from routelens.store.schema import UTCDateTime, metadata
 
 
 def _run_id() -> Column[str]:
-    return Column(
-        "run_id", String, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False
-    )
+    return Column("run_id", String, ForeignKey("runs.run_id", ondelete="CASCADE"), nullable=False)
 
 
 attempt_rollups = Table(
@@ -106,6 +103,24 @@ retry_rollups = Table(
 )
 
 
+disambiguation_rollups = Table(
+    "disambiguation_rollups",
+    metadata,
+    # attempts of disambiguation cases, per case: how often they asked, and the
+    # options-named scores of all of them and of those that asked
+    Column("hour", String, nullable=False),
+    _run_id(),
+    Column("case_id", String, nullable=False),
+    Column("decided", Boolean, nullable=False),  # pass or fail (not an error)
+    Column("attempts", BigInteger, nullable=False),
+    Column("clarified", BigInteger, nullable=False),
+    Column("options_score_sum", Double, nullable=False),
+    Column("options_scored", BigInteger, nullable=False),
+    Column("clarified_options_score_sum", Double, nullable=False),
+    Column("clarified_options_scored", BigInteger, nullable=False),
+)
+
+
 def key_elements(table: Table, keys: tuple[str, ...]) -> list[ColumnElement[object]]:
     """The unique index's elements for these key columns (NULL-safe for nullable ones)."""
     elements: list[ColumnElement[object]] = []
@@ -134,6 +149,7 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
     ),
     cost_rollups.name: ("run_id", "hour", "cost_units"),
     latency_rollups.name: ("run_id", "hour", "scale", "bucket"),
+    disambiguation_rollups.name: ("run_id", "hour", "case_id", "decided"),
     retry_rollups.name: (
         "run_id",
         "hour",
@@ -145,7 +161,13 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 """Each rollup table's key, run first (the index also serves a run's rows)."""
 
-ROLLUP_TABLES = (attempt_rollups, cost_rollups, latency_rollups, retry_rollups)
+ROLLUP_TABLES = (
+    attempt_rollups,
+    cost_rollups,
+    latency_rollups,
+    retry_rollups,
+    disambiguation_rollups,
+)
 
 for _table in ROLLUP_TABLES:
     Index(

@@ -42,7 +42,9 @@ def add_attempts(connection: Connection, conditions: Conditions, run_ids: Iterab
         _upsert(connection, rollup, conditions)
 
 
-def add_attempts_by_id(connection: Connection, attempt_ids: Collection[int], run_ids: Iterable[str]) -> None:
+def add_attempts_by_id(
+    connection: Connection, attempt_ids: Collection[int], run_ids: Iterable[str]
+) -> None:
     """`add_attempts` for the attempts with these ids."""
     if not attempt_ids:
         return
@@ -112,6 +114,13 @@ def fill_rollups(connection: Connection) -> None:
         _upsert(connection, rollup, [])
 
 
+def rebuild_rollups(connection: Connection) -> None:
+    """Empty the rollups and sum every attempt again (after attempts were changed by hand)."""
+    for rollup in ROLLUPS:
+        connection.execute(delete(rollup.table))
+    fill_rollups(connection)
+
+
 def lock_runs(connection: Connection, run_ids: Iterable[str]) -> None:
     """Take PostgreSQL's per-run rollup locks (held to the end of the transaction), in order.
 
@@ -140,15 +149,11 @@ def next_hour(hour: str) -> datetime | None:
 def _upsert(connection: Connection, rollup: Rollup, conditions: Conditions) -> None:
     table = rollup.table
     rows = rollup.aggregated(connection.dialect.name, conditions)
-    insert = dialect_insert(connection, table).from_select(
-        [*rollup.keys, *rollup.measures], rows
-    )
+    insert = dialect_insert(connection, table).from_select([*rollup.keys, *rollup.measures], rows)
     current, offered = table.c, insert.excluded
     updates = {name: current[name] + offered[name] for name in rollup.sums}
     updates |= {name: scalar_min(current[name], offered[name]) for name in rollup.minimums}
     updates |= {name: scalar_max(current[name], offered[name]) for name in rollup.maximums}
     connection.execute(
-        insert.on_conflict_do_update(
-            index_elements=key_elements(table, rollup.keys), set_=updates
-        )
+        insert.on_conflict_do_update(index_elements=key_elements(table, rollup.keys), set_=updates)
     )

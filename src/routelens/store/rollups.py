@@ -38,6 +38,7 @@ from routelens.store.rollup_schema import (
     ROLLUP_KEYS,
     attempt_rollups,
     cost_rollups,
+    disambiguation_rollups,
     latency_rollups,
     retry_rollups,
 )
@@ -48,6 +49,7 @@ from routelens.store.sql_functions import (
     scalar_min,
     utc_hour,
 )
+from routelens.suite.models import Category
 
 COST_UNITS_PER_USD = 100_000_000
 """Per-attempt costs are grouped to 1e-8 USD before the median, so a million attempts
@@ -156,8 +158,12 @@ def _attempt_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Sel
             _summable(dialect, attempts.cost_usd),
             *(
                 cast(attempts[name], Double).label(name)
-                for name in ("input_tokens", "output_tokens", "cache_read_tokens",
-                             "cache_write_tokens")
+                for name in (
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_tokens",
+                    "cache_write_tokens",
+                )
             ),
             case((limited, 1), else_=0).label("rate_limited_errors"),
             case((server, 1), else_=0).label("server_errors"),
@@ -184,9 +190,7 @@ def cost_units(dialect: str) -> ColumnElement[float]:
 def _cost_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Select[Any]:
     attempts = schema.attempts.c
     return (
-        select(
-            attempts.run_id, _hour(), cost_units(dialect).label("cost_units"), _one("attempts")
-        )
+        select(attempts.run_id, _hour(), cost_units(dialect).label("cost_units"), _one("attempts"))
         .select_from(_from_attempts(join_runs))
         .where(*conditions)
     )
@@ -265,6 +269,33 @@ def _retry_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Selec
     )
 
 
+DISAMBIGUATION_CATEGORY = Category.DISAMBIGUATION.value
+_DECIDED = (str(Verdict.PASS), str(Verdict.FAIL))
+
+
+def _disambiguation_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Select[Any]:
+    attempts = schema.attempts.c
+    clarified = and_(attempts.actual_skill.is_(None), attempts.asked_clarification == true())
+    scored = attempts.options_score.is_not(None)
+    score = _summable(dialect, func.coalesce(attempts.options_score, 0.0))
+    return (
+        select(
+            attempts.run_id,
+            _hour(),
+            attempts.case_id,
+            attempts.verdict.in_(_DECIDED).label("decided"),
+            _one("attempts"),
+            case((clarified, 1), else_=0).label("clarified"),
+            score.label("options_score_sum"),
+            case((scored, 1), else_=0).label("options_scored"),
+            case((clarified, score), else_=0.0).label("clarified_options_score_sum"),
+            case((and_(clarified, scored), 1), else_=0).label("clarified_options_scored"),
+        )
+        .select_from(_from_attempts(join_runs))
+        .where(attempts.category == DISAMBIGUATION_CATEGORY, *conditions)
+    )
+
+
 ATTEMPTS = Rollup(
     attempt_rollups,
     sums=(
@@ -290,6 +321,20 @@ COSTS = Rollup(cost_rollups, ("attempts",), (), (), _cost_facts)
 LATENCIES = Rollup(latency_rollups, ("attempts", "seconds"), ("min_s",), ("max_s",), _latency_facts)
 RETRIES = Rollup(retry_rollups, ("retries",), (), (), _retry_facts)
 
-ROLLUPS = (ATTEMPTS, COSTS, LATENCIES, RETRIES)
-"""Every rollup table, as the write path keeps them."""
+DISAMBIGUATION = Rollup(
+    disambiguation_rollups,
+    (
+        "attempts",
+        "clarified",
+        "options_score_sum",
+        "options_scored",
+        "clarified_options_score_sum",
+        "clarified_options_scored",
+    ),
+    (),
+    (),
+    _disambiguation_facts,
+)
 
+ROLLUPS = (ATTEMPTS, COSTS, LATENCIES, RETRIES, DISAMBIGUATION)
+"""Every rollup table, as the write path keeps them."""

@@ -7,7 +7,17 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Float, Integer, String, Table, case, func
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    String,
+    Table,
+    case,
+    func,
+    literal_column,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -79,14 +89,18 @@ def sum_if(condition: ColumnElement[bool], value: Any = 1) -> ColumnElement[Any]
     return func.sum(case((condition, value), else_=0))
 
 
-def verdict_sums(verdict: ColumnElement[Any] | None = None) -> list[ColumnElement[Any]]:
+def verdict_sums(
+    verdict: ColumnElement[Any] | None = None, count: Any = 1
+) -> list[ColumnElement[Any]]:
     """SUM expressions counting passed, failed and errored attempts, in that order.
 
-    `verdict` defaults to `attempts.verdict`; a subquery passes its own column.
+    `verdict` defaults to `attempts.verdict`; a subquery passes its own column. `count` is
+    what each row counts for (a rollup row: its `attempts`).
     """
     column = schema.attempts.c.verdict if verdict is None else verdict
     return [
-        sum_if(column == str(outcome)) for outcome in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR)
+        sum_if(column == str(outcome), count)
+        for outcome in (Verdict.PASS, Verdict.FAIL, Verdict.ERROR)
     ]
 
 
@@ -125,8 +139,11 @@ def hour_key(moment: datetime) -> str:
 
 
 def day_of_hour(hour: ColumnElement[Any]) -> ColumnElement[str]:
-    """The `utc_day` text of a `utc_hour` column: its first ten characters."""
-    return func.substr(hour, 1, 10)
+    """The `utc_day` text of a `utc_hour` column: its first ten characters.
+
+    The positions are written out, not bound, so PostgreSQL matches it in GROUP BY.
+    """
+    return func.substr(hour, literal_column("1"), literal_column("10"), type_=String())
 
 
 class scalar_min(FunctionElement[Any]):  # lower case: it reads as a SQL function

@@ -25,9 +25,9 @@ from routelens.analytics.confusion import (
 from routelens.changes.impact_inputs import measure_impact
 from routelens.changes.report import impact_dict, timeline_dict
 from routelens.changes.timeline import build_timelines
-from routelens.commands.confusion import decided_route_counts
 from routelens.store import schema
 from routelens.store.changes import list_change_events, version_runs
+from routelens.store.confusion_reads import decided_route_counts
 from routelens.web.context import PageNotFound, Params, WebContext
 from routelens.web.pages.skill_versions import versions_diff
 

@@ -19,8 +19,8 @@ from routelens.analytics.api_health import (
     worker_utilization,
 )
 from routelens.analytics.cost import cost_report, cost_report_dict
-from routelens.commands.cost import spend_by_model
 from routelens.store.api_reads import ApiUsage, usage_by_day, usage_by_run
+from routelens.store.cost_reads import spend_by_model
 from routelens.web.context import Params, WebContext
 
 DEFAULT_WINDOW = "7d"

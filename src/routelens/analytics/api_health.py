@@ -9,6 +9,10 @@ its error type (`timeout` in the name).
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
+from collections.abc import Sequence
 from typing import Final
 
 ERROR_KIND_RATE_LIMITED: Final = "rate_limited"  # HTTP 429 (and Anthropic's 529 overloaded)
@@ -51,3 +55,36 @@ def worker_utilization(busy_s: float, workers: int | None, wall_s: float) -> flo
     if workers is None or workers <= 0 or wall_s <= 0:
         return None
     return busy_s / (workers * wall_s)
+
+
+def percentiles_from_buckets(
+    buckets: Sequence[tuple[float, float, int]], percentiles: Sequence[float]
+) -> tuple[float | None, ...]:
+    """numpy's linear percentiles of values known only as buckets: (smallest value,
+    largest value, count) each, in order and not overlapping.
+
+    The value at a rank inside a bucket is read as if the bucket's values were spread evenly
+    from its smallest to its largest: exact when a bucket holds one distinct value, and never
+    further from the true value than the bucket is wide. Then, as numpy does, the value at
+    h = (n - 1) p is x[⌊h⌋] + (h - ⌊h⌋) (x[⌊h⌋ + 1] - x[⌊h⌋]). None when there are no values.
+    """
+    total = sum(count for _, _, count in buckets)
+    if total == 0:
+        return tuple(None for _ in percentiles)
+    starts = list(itertools.accumulate((count for _, _, count in buckets), initial=0))
+
+    def at_rank(rank: int) -> float:
+        index = bisect.bisect_right(starts, rank) - 1
+        smallest, largest, count = buckets[index]
+        if count == 1:
+            return smallest
+        return smallest + (largest - smallest) * (rank - starts[index]) / (count - 1)
+
+    found: list[float | None] = []
+    for percentile in percentiles:
+        position = (total - 1) * (percentile / 100.0)
+        below = math.floor(position)
+        low = at_rank(below)
+        high = at_rank(below + 1) if below + 1 < total else low
+        found.append(low + (position - below) * (high - low))
+    return tuple(found)

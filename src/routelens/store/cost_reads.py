@@ -14,7 +14,7 @@ from routelens.analytics.window import AttemptFilter
 from routelens.store import schema
 from routelens.store.reads import attempts_select
 from routelens.store.rollup_reads import Period, rollup_rows
-from routelens.store.rollups import ATTEMPTS, COST_UNITS_PER_USD, COSTS
+from routelens.store.rollups import ATTEMPTS, COST_UNITS_PER_USD, COSTS, SPEND_DECIMALS
 from routelens.store.sql_functions import verdict_sums
 
 NO_MODEL_LABEL = "(none)"
@@ -45,7 +45,7 @@ def spend_groups(
             key=missing if row[0] is None else str(row[0]),
             attempts=int(row[1]),
             passed=int(row[2] or 0),
-            cost_usd=float(row[3] or 0.0),
+            cost_usd=round(float(row[3] or 0.0), SPEND_DECIMALS),
             tokens=TokenTotals(*(int(value or 0) for value in row[4:8])),
         )
         for row in found
@@ -67,7 +67,7 @@ def spend_by_model(engine: Engine, attempt_filter: AttemptFilter) -> list[SpendG
             key=model,
             attempts=sum(g.attempts for g in groups),
             passed=sum(g.passed for g in groups),
-            cost_usd=math.fsum(g.cost_usd for g in groups),
+            cost_usd=round(math.fsum(g.cost_usd for g in groups), SPEND_DECIMALS),
             tokens=TokenTotals(
                 input=sum(g.tokens.input for g in groups),
                 output=sum(g.tokens.output for g in groups),

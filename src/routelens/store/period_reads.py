@@ -14,7 +14,7 @@ from routelens.analytics.trend import DayCounts, GroupCounts, VerdictCounts
 from routelens.analytics.window import AttemptFilter
 from routelens.store import schema
 from routelens.store.rollup_reads import Period, rollup_rows
-from routelens.store.rollups import ATTEMPTS
+from routelens.store.rollups import ATTEMPTS, SPEND_DECIMALS
 from routelens.store.sql_functions import day_of, day_of_hour, verdict_sums
 
 
@@ -95,4 +95,7 @@ def daily_spend(engine: Engine, attempt_filter: AttemptFilter) -> list[DaySpend]
     query = select(day, func.sum(rows.c.cost_usd), func.sum(rows.c.attempts)).group_by(day)
     with engine.connect() as connection:
         found = connection.execute(query).all()
-    return [DaySpend(day_of(row[0]), float(row[1] or 0.0), int(row[2])) for row in found]
+    return [
+        DaySpend(day_of(row[0]), round(float(row[1] or 0.0), SPEND_DECIMALS), int(row[2]))
+        for row in found
+    ]

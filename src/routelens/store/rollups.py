@@ -51,6 +51,11 @@ from routelens.store.sql_functions import (
 )
 from routelens.suite.models import Category
 
+SPEND_DECIMALS = 9
+"""Summed spend is reported to the nano-dollar: a float sum depends on the order of its
+additions, and a day summed from hourly rollups differs from the same day summed attempt by
+attempt in about the 13th digit, which would turn equal days into different ones (the daily
+anomaly's MAD, the order of equal spends)."""
 COST_UNITS_PER_USD = 100_000_000
 """Per-attempt costs are grouped to 1e-8 USD before the median, so a million attempts
 arrive as a few thousand (cost, count) groups; far finer than any price difference."""

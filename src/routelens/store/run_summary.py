@@ -4,7 +4,7 @@
 give the same `RunSummary` from six grouped statements over the runs' attempts (read
 through the `(run_id, sequence_number)` index), so a run of ten thousand attempts never
 crosses into Python row by row. Latency percentiles are numpy's "linear" method
-(`store.api_reads.latency_percentiles_by`).
+(`store.exact_percentiles.latency_percentiles_by`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from routelens.analytics.summary import (
     expectation_label,
 )
 from routelens.store import schema
-from routelens.store.api_reads import latency_percentiles_by
+from routelens.store.exact_percentiles import latency_percentiles_by
 from routelens.store.records import Verdict
 from routelens.store.sql_functions import verdict_sums
 

@@ -27,7 +27,7 @@ from routelens.publish.exporter_support import (
 )
 from routelens.store import schema
 from routelens.store.rollup_reads import Period, rollup_rows
-from routelens.store.rollups import API_SCALE, LATENCIES, RETRIES
+from routelens.store.rollups import LATENCIES, RETRIES
 
 _TOTAL = "total"
 
@@ -78,11 +78,9 @@ def _latency_histograms(context: ScrapeContext, families: Families) -> None:
         rows = rollup_rows(
             context.dialect, LATENCIES, Period(start=context.since(window), end=context.now)
         )
-        query = (
-            select(rows.c.bucket, func.sum(rows.c.attempts), func.sum(rows.c.seconds))
-            .where(rows.c.scale == API_SCALE)
-            .group_by(rows.c.bucket)
-        )
+        query = select(
+            rows.c.api_bucket, func.sum(rows.c.attempts), func.sum(rows.c.api_seconds)
+        ).group_by(rows.c.api_bucket)
         per_bucket = [0.0] * (len(bounds) + 1)
         seconds: list[float] = []
         for index, count, total in context.connection.execute(query):

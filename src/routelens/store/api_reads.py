@@ -19,7 +19,7 @@ from routelens.analytics.api_health import percentiles_from_buckets, retry_error
 from routelens.analytics.summary import TokenTotals
 from routelens.analytics.window import AttemptFilter
 from routelens.store.rollup_reads import Period, rollup_rows
-from routelens.store.rollups import ATTEMPTS, LATENCIES, LOG_SCALE, RETRIES
+from routelens.store.rollups import ATTEMPTS, LATENCIES, RETRIES
 from routelens.store.sql_functions import day_of_hour, epoch_seconds, verdict_sums
 
 API_PERCENTILES = (50.0, 95.0, 99.0)
@@ -160,14 +160,14 @@ def _latency_percentiles(
     query = (
         select(
             group,
-            rows.c.bucket,
+            rows.c.log_bucket,
             func.min(rows.c.min_s),
             func.max(rows.c.max_s),
             func.sum(rows.c.attempts),
         )
-        .where(rows.c.scale == LOG_SCALE)
-        .group_by(group, rows.c.bucket)
-        .order_by(group, rows.c.bucket)
+        .where(rows.c.decided == true())
+        .group_by(group, rows.c.log_bucket)
+        .order_by(group, rows.c.log_bucket)
     )
     buckets: defaultdict[str, list[tuple[float, float, int]]] = defaultdict(list)
     for key, _, smallest, largest, count in connection.execute(query):

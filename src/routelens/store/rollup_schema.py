@@ -78,14 +78,15 @@ latency_rollups = Table(
     metadata,
     Column("hour", String, nullable=False),
     _run_id(),
-    # `api`: latency minus retry waits of every attempt, in the exporter's buckets;
-    # `log`: latency of decided attempts, in log buckets (`sql_functions.log_bucket`)
-    Column("scale", String, nullable=False),
-    Column("bucket", Integer, nullable=False),
-    Column("attempts", BigInteger, nullable=False),
-    Column("seconds", Double, nullable=False),
+    Column("decided", Boolean, nullable=False),  # pass or fail (not an error)
+    # the exporter's histogram: latency less retry waits, in its buckets (`rollups.api_bucket`)
+    Column("api_bucket", Integer, nullable=False),
+    Column("api_seconds", Double, nullable=False),  # the sum of latency less retry waits
+    # the SRE view's percentiles: latency in log buckets (`sql_functions.log_bucket`)
+    Column("log_bucket", Integer, nullable=False),
     Column("min_s", Double, nullable=False),
     Column("max_s", Double, nullable=False),
+    Column("attempts", BigInteger, nullable=False),
 )
 
 retry_rollups = Table(
@@ -148,7 +149,7 @@ ROLLUP_KEYS: dict[str, tuple[str, ...]] = {
         "verdict",
     ),
     cost_rollups.name: ("run_id", "hour", "cost_units"),
-    latency_rollups.name: ("run_id", "hour", "scale", "bucket"),
+    latency_rollups.name: ("run_id", "hour", "decided", "api_bucket", "log_bucket"),
     disambiguation_rollups.name: ("run_id", "hour", "case_id", "decided"),
     retry_rollups.name: (
         "run_id",

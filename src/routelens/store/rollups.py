@@ -59,12 +59,8 @@ anomaly's MAD, the order of equal spends)."""
 COST_UNITS_PER_USD = 100_000_000
 """Per-attempt costs are grouped to 1e-8 USD before the median, so a million attempts
 arrive as a few thousand (cost, count) groups; far finer than any price difference."""
-API_SCALE = "api"
-"""`latency_rollups.scale` of the exporter's histogram: latency minus retry waits, every
-attempt, in `API_LATENCY_BUCKETS_SECONDS` (bucket i: at most bound i; the last: above all)."""
-LOG_SCALE = "log"
-"""`latency_rollups.scale` of the SRE view's percentiles: latency of decided attempts in log
-buckets (`sql_functions.log_bucket`)."""
+
+_DECIDED = (str(Verdict.PASS), str(Verdict.FAIL))
 
 Conditions = Sequence[ColumnElement[bool]]
 """WHERE conditions over `attempts` (and `runs`, when the facts join them)."""
@@ -202,7 +198,10 @@ def _cost_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Select
 
 
 def api_latency() -> ColumnElement[float]:
-    """The latency the exporter's histogram counts: the attempt's, less its retry waits."""
+    """The latency the exporter's histogram counts: the attempt's, less its retry waits.
+
+    Its bucket is the first of `API_LATENCY_BUCKETS_SECONDS` it is at most, or one past
+    the last bound."""
     return schema.attempts.c.latency_s - schema.attempts.c.retry_wait_s
 
 
@@ -213,28 +212,21 @@ def _latency_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Sel
     api_bucket = case(
         *((api <= bound, index) for index, bound in enumerate(bounds)), else_=len(bounds)
     )
-    parts = []
-    for scale, bucket, value, extra in (
-        (API_SCALE, api_bucket, _summable(dialect, api), []),
-        (LOG_SCALE, latency_log_bucket(attempts.latency_s),
-         _summable(dialect, attempts.latency_s),
-         [attempts.verdict != str(Verdict.ERROR)]),
-    ):  # fmt: skip
-        parts.append(
-            select(
-                attempts.run_id,
-                _hour(),
-                literal_column(f"'{scale}'", String).label("scale"),
-                bucket.label("bucket"),
-                _one("attempts"),
-                value.label("seconds"),
-                value.label("min_s"),
-                value.label("max_s"),
-            )
-            .select_from(_from_attempts(join_runs))
-            .where(*conditions, *extra)
+    return (
+        select(
+            attempts.run_id,
+            _hour(),
+            attempts.verdict.in_(_DECIDED).label("decided"),
+            api_bucket.label("api_bucket"),
+            _summable(dialect, api).label("api_seconds"),
+            latency_log_bucket(attempts.latency_s).label("log_bucket"),
+            attempts.latency_s.label("min_s"),
+            attempts.latency_s.label("max_s"),
+            _one("attempts"),
         )
-    return union_all(*parts)  # type: ignore[return-value]
+        .select_from(_from_attempts(join_runs))
+        .where(*conditions)
+    )
 
 
 def retry_events(dialect: str) -> TableValuedAlias:
@@ -275,7 +267,6 @@ def _retry_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Selec
 
 
 DISAMBIGUATION_CATEGORY = Category.DISAMBIGUATION.value
-_DECIDED = (str(Verdict.PASS), str(Verdict.FAIL))
 
 
 def _disambiguation_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Select[Any]:
@@ -323,7 +314,9 @@ ATTEMPTS = Rollup(
     facts=_attempt_facts,
 )
 COSTS = Rollup(cost_rollups, ("attempts",), (), (), _cost_facts)
-LATENCIES = Rollup(latency_rollups, ("attempts", "seconds"), ("min_s",), ("max_s",), _latency_facts)
+LATENCIES = Rollup(
+    latency_rollups, ("attempts", "api_seconds"), ("min_s",), ("max_s",), _latency_facts
+)
 RETRIES = Rollup(retry_rollups, ("retries",), (), (), _retry_facts)
 
 DISAMBIGUATION = Rollup(

@@ -209,20 +209,21 @@ def log_bucket_bounds(bucket: int) -> tuple[float, float]:
 
 
 class latency_log_bucket(FunctionElement[int]):  # lower case: it reads as a SQL function
-    """`log_bucket` in SQL: a Python function registered on SQLite connections (so every
-    SQLite build agrees with it), the same arithmetic in PostgreSQL."""
+    """`log_bucket` in SQL, on SQLite (whose math functions `register_sqlite_functions`
+    supplies where the library lacks them) and PostgreSQL."""
 
     type = Integer()
     name = "latency_log_bucket"
     inherit_cache = True
 
 
-_SQLITE_LOG_BUCKET = "routelens_log_bucket"
-
-
 @compiles(latency_log_bucket)
 def _log_bucket_sqlite(element: latency_log_bucket, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{_SQLITE_LOG_BUCKET}({compiler.process(element.clauses, **kw)})"
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"CASE WHEN {value} > 0 THEN CAST(ceil(log2({value}) * {LOG_BUCKETS_PER_DOUBLING}) "
+        f"AS INTEGER) ELSE {ZERO_BUCKET} END"
+    )
 
 
 @compiles(latency_log_bucket, "postgresql")
@@ -235,9 +236,18 @@ def _log_bucket_postgresql(element: latency_log_bucket, compiler: SQLCompiler, *
 
 
 def register_sqlite_functions(connection: sqlite3.Connection) -> None:
-    """Add the functions the store's SQL calls to a SQLite connection (none of them writes)."""
-    connection.create_function(_SQLITE_LOG_BUCKET, 1, _sqlite_log_bucket, deterministic=True)
+    """Give a SQLite connection the math functions the store's SQL calls (`log2`, `ceil`),
+    as Python functions, when its library was built without them. Nothing is written."""
+    try:
+        connection.execute("SELECT log2(2.0), ceil(0.5)").fetchone()
+    except sqlite3.OperationalError:
+        connection.create_function("log2", 1, _python_log2, deterministic=True)
+        connection.create_function("ceil", 1, _python_ceil, deterministic=True)
 
 
-def _sqlite_log_bucket(value: float | None) -> int | None:
-    return None if value is None else log_bucket(value)
+def _python_log2(value: float | None) -> float | None:
+    return None if value is None or not value > 0 else math.log2(value)
+
+
+def _python_ceil(value: float | None) -> int | None:
+    return None if value is None else math.ceil(value)

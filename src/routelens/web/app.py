@@ -47,7 +47,7 @@ from routelens.web.pages.confusion import confusion_page
 from routelens.web.pages.coverage import coverage_page
 from routelens.web.pages.experiments import experiment_page, experiments_page
 from routelens.web.pages.flaky import flaky_page
-from routelens.web.pages.overview import overview_page
+from routelens.web.pages.overview import overview_page, overview_summary
 from routelens.web.pages.patterns import patterns_page
 from routelens.web.pages.runs import run_page, runs_page
 from routelens.web.pages.skills import skill_page
@@ -58,6 +58,7 @@ from routelens.web.security import SecurityHeaders, TokenGate
 STATIC_PREFIX = "/static"
 
 PageBuilder = Callable[[WebContext, Mapping[str, str], Params], dict[str, Any]]
+PageOverlay = Callable[[WebContext, Params], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Page:
     title: str
     dashboard: str | None
     menu: str | None = None
+    fresh: PageOverlay | None = None
+    """Parts computed on every request, over the cached page (the executive summary, which
+    changes when a model's answer arrives, not when the store does)."""
 
     @property
     def api_path(self) -> str:
@@ -83,7 +87,15 @@ class Page:
 
 
 PAGES = (
-    Page("overview", "/", overview_page, "Overview", catalogue.DASHBOARD_EXECUTIVE, "Overview"),
+    Page(
+        "overview",
+        "/",
+        overview_page,
+        "Overview",
+        catalogue.DASHBOARD_EXECUTIVE,
+        "Overview",
+        fresh=overview_summary,
+    ),
     Page("runs", "/runs", runs_page, "Runs", catalogue.DASHBOARD_QA, "Runs"),
     Page("run", "/runs/{run_id:path}", run_page, "Run", catalogue.DASHBOARD_QA),
     Page("case", "/cases/{case_id:path}", case_page, "Case", catalogue.DASHBOARD_QA),
@@ -155,6 +167,8 @@ def _endpoint(page: Page, context: WebContext, *, api: bool) -> Callable[[Reques
         key = (page.name, tuple(sorted(request.path_params.items())), str(request.query_params))
         try:
             data = context.cached(key, lambda: page.build(context, request.path_params, params))
+            if page.fresh is not None:
+                data = {**data, **page.fresh(context, params)}
         except PageNotFound as missing:
             if api:
                 return JSONResponse({"error": str(missing)}, status_code=404)

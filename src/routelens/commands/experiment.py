@@ -22,6 +22,7 @@ from routelens.commands.common import (
 from routelens.commands.common import (
     open_configured_store as _open,
 )
+from routelens.commands.exit_codes import exit_code_for_signal
 from routelens.config import load_config
 from routelens.experiments import (
     Arm,
@@ -38,9 +39,6 @@ from routelens.experiments.execution import pending_attempts
 from routelens.experiments.storage import require_experiment
 from routelens.report.progress import RunProgress
 from routelens.store import Store
-
-EXIT_BAD_INPUT = 2
-EXIT_SIGNAL_BASE = 128  # interrupted: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -142,7 +140,7 @@ def run(
             "routelens", "experiment", "run", name, store=store, config=config_path
         )
         typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
-        raise typer.Exit(EXIT_SIGNAL_BASE + int(outcome.interrupted_by or signal.SIGINT))
+        raise typer.Exit(exit_code_for_signal(int(outcome.interrupted_by or signal.SIGINT)))
 
 
 def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:

@@ -30,13 +30,13 @@ from routelens.experiments import (
     ExperimentPlan,
     ExperimentRecord,
     conclude_experiment,
-    create_experiment,
     experiment_comparison,
     list_experiments,
+    planned_experiment,
     run_experiment,
 )
 from routelens.experiments.execution import pending_attempts
-from routelens.experiments.storage import require_experiment
+from routelens.experiments.storage import insert_experiment, require_experiment
 from routelens.report.progress import RunProgress
 from routelens.store import Store
 
@@ -98,8 +98,9 @@ def create(
         concurrency=concurrency,
         seed=seed,
     )
+    record = planned_experiment(plan)  # both arms validated before any store is created
     with _open(store, load_config(config_path), access="create") as opened:
-        record = create_experiment(opened, plan)
+        insert_experiment(opened, record)
     typer.echo(
         f"created experiment {record.name} (draft): control {record.control.describe()}, "
         f"treatment {record.treatment.describe()}; seed {record.seed}"

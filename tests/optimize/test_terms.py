@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from statsmodels.stats.contingency_tables import Table2x2
 
+from routelens.optimize.proposals import TrainInput
 from routelens.optimize.terms import (
+    MIN_ADD_LOG_ODDS,
     Evidence,
     Term,
     smoothed_log_odds,
@@ -18,6 +20,7 @@ from routelens.optimize.terms import (
     words,
 )
 from tests.optimize.vocabulary import (
+    MISSED,
     PULLING_DESCRIPTION,
     TAKEN,
     vocabulary_request,
@@ -78,3 +81,19 @@ def test_a_description_word_the_skills_own_inputs_use_is_kept() -> None:
     request = vocabulary_request(PULLING_DESCRIPTION, missed=(), taken=("log the sprint velocity",))
     assert Evidence.of(request).log_odds("log") > 0
     assert "log" not in [term.word for term in terms_to_drop(request)]
+
+
+def test_a_distinctive_word_that_reaches_as_many_other_inputs_as_missed_ones_is_not_added() -> None:
+    request = vocabulary_request(missed=(*MISSED, "overtime on monday", "overtime sheet"))
+    extra = (
+        TrainInput("overtime approvals in the filters", "jira-search"),
+        TrainInput("find overtime issues", "jira-search"),
+        *(TrainInput(f"find issues in project {n}", "jira-search") for n in range(20)),
+    )
+    crowded = dataclasses.replace(request, train_inputs=request.train_inputs + extra)
+    evidence = Evidence.of(crowded)
+    # twice as likely in the skill's inputs, but two missed inputs against two of others'
+    assert evidence.log_odds("overtim") >= MIN_ADD_LOG_ODDS
+    assert evidence.elsewhere("overtim") == 2
+    assert "overtime" not in [term.word for term in terms_to_add(crowded)]
+    assert "overtime" in [term.word for term in terms_to_add(request)]

@@ -5,7 +5,9 @@ weight for a skill is a smoothed log odds ratio over the train inputs the propos
 shown: how much more often the skill's own inputs use the word than everything else it
 sees (the other skills' inputs and the other skills' descriptions). A word worth adding
 must also recur: it has to appear in at least `MIN_SUPPORT` of the inputs the skill
-missed, so a typo or a one-off name in a single request is never proposed.
+missed, so a typo or a one-off name in a single request is never proposed; and it must
+appear in more missed inputs than other skills' inputs (those the skill does not already
+take), so that adding it is expected to win more than it pulls.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class Term:
     word: str
     support: int
     log_odds: float
+    elsewhere: int = 0
+    """Other skills' train inputs (not already taken) that use the word."""
 
     @property
     def weight(self) -> float:
@@ -113,6 +117,11 @@ class Evidence:
             other_descriptions=tuple(request.other_skills.values()),
         )
 
+    def elsewhere(self, stem_: str) -> int:
+        """Other skills' train inputs, not already taken by the skill, that use `stem_`."""
+        taken = {f.input for f in self.taken}
+        return sum(1 for i in self.others if i.input not in taken and stem_ in stems(i.input))
+
     def log_odds(self, stem_: str) -> float:
         """How much more the skill's own inputs use `stem_` than everything else seen."""
         own = sum(1 for i in self.own if stem_ in stems(i.input))
@@ -146,8 +155,9 @@ def _shown_forms(inputs: Sequence[str]) -> dict[str, str]:
 
 
 def terms_to_add(request: ProposalRequest) -> list[Term]:
-    """Words the description lacks that recur in the inputs the skill missed and belong to
-    the skill's users more than to anyone else's, best first (by support x log odds)."""
+    """Words the description lacks that recur in the inputs the skill missed, belong to the
+    skill's users more than to anyone else's and reach more missed inputs than other skills'
+    inputs, best first (by support x log odds)."""
     evidence = Evidence.of(request)
     texts = [f.input for f in evidence.missed]
     present = stems(request.description)
@@ -156,9 +166,9 @@ def terms_to_add(request: ProposalRequest) -> list[Term]:
     for stem_, support in _terms(texts).items():
         if support < MIN_SUPPORT or stem_ in present:
             continue
-        log_odds = evidence.log_odds(stem_)
-        if log_odds >= MIN_ADD_LOG_ODDS:
-            found.append(Term(stem_, forms[stem_], support, log_odds))
+        log_odds, elsewhere = evidence.log_odds(stem_), evidence.elsewhere(stem_)
+        if log_odds >= MIN_ADD_LOG_ODDS and support > elsewhere:
+            found.append(Term(stem_, forms[stem_], support, log_odds, elsewhere))
     return sorted(found, key=lambda t: (-t.weight, t.stem))
 
 

@@ -12,9 +12,10 @@ many test gains were significant and how many were recommended (a significant ga
 still blocked when another group's test accuracy drops by more than 2 points).
 
 Part 2, the optimism of choosing by test. For each seed the cases are split four ways,
-stratified: train 0.4, validation 0.2, test 0.2 and a fresh 0.2 that no choice ever sees.
-Every skill is optimised on its own from the original suite (proposals from train), and
-every candidate description is run on validation, test and fresh. Two rules then choose:
+stratified: train 0.4, validation 0.2, test 0.2 and a fresh 0.2 that no choice ever sees
+(test and fresh swap halves from one seed to the next). Every skill is optimised on its
+own from the original suite (proposals from train), and every candidate description is run
+on validation, test and fresh. Two rules then choose:
 
 - by validation (routelens): the candidate with the best validation accuracy;
 - by test (the skill-creator's rule): the candidate with the best test accuracy.
@@ -106,11 +107,15 @@ def _points(accuracy: Accuracy) -> float:
 
 
 def four_way_split(cases: Sequence[Case], seed: int) -> tuple[tuple[str, ...], ...]:
-    """train 0.4, validation 0.2, test 0.2, fresh 0.2, each stratified."""
+    """train 0.4, validation 0.2, test 0.2, fresh 0.2, each stratified. The held-out 0.4 is
+    cut in two halves that the stratified rounding may fill a little differently; which half
+    is test and which is fresh alternates with the seed, so neither role is favoured."""
     first = split_cases(cases, (0.4, 0.2, 0.4), seed)
     held_out = [case for case in cases if case.id in set(first.test)]
     second = split_cases(held_out, (0.5, 0.25, 0.25), seed + 1)
-    return first.train, first.validation, second.train, second.validation + second.test
+    halves = (second.train, second.validation + second.test)
+    test, fresh = halves if seed % 2 == 0 else halves[::-1]
+    return first.train, first.validation, test, fresh
 
 
 def optimism_for_seed(

@@ -77,6 +77,15 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class SkillChoices:
+    """Both rules' choices for one (seed, skill), and how many proposals they chose among."""
+
+    by_validation: Choice
+    by_test: Choice
+    proposals: int
+
+
+@dataclass(frozen=True)
 class Gain:
     """One seed of `optimize --all`: the suite on test, and the skills' verdicts."""
 
@@ -120,7 +129,7 @@ def four_way_split(cases: Sequence[Case], seed: int) -> tuple[tuple[str, ...], .
 
 def optimism_for_seed(
     trials: TrialRunner, skills: SkillSet, suite: CaseSuite, seed: int, iterations: int
-) -> list[tuple[Choice, Choice]]:
+) -> list[SkillChoices]:
     """(by validation, by test) for every skill of one seed."""
     train, validation, test, fresh = four_way_split(suite.cases, seed)
     cases = {case.id: case for case in suite.cases}
@@ -147,7 +156,11 @@ def optimism_for_seed(
         by_validation = choose_on_validation(candidates)
         by_test = best_by(candidates, lambda c, scores=on_test: scores[c.iteration])  # type: ignore[misc]
         pairs.append(
-            (_choice(by_validation, on_test, on_fresh), _choice(by_test, on_test, on_fresh))
+            SkillChoices(
+                _choice(by_validation, on_test, on_fresh),
+                _choice(by_test, on_test, on_fresh),
+                len(candidates) - 1,
+            )
         )
     return pairs
 
@@ -213,7 +226,7 @@ def run_suite(name: str, seeds: int, iterations: int) -> float:
     print(f"\n=== examples/{name}: {len(skills.skills)} skills, {len(suite.cases)} cases ===")
     started = time.perf_counter()
     gains: dict[tuple[float, float, float], list[Gain]] = {shares: [] for shares in SPLITS}
-    per_seed: list[list[tuple[Choice, Choice]]] = []
+    per_seed: list[list[SkillChoices]] = []
     with tempfile.TemporaryDirectory(prefix="routelens-bench-optimize-") as folder:
         for seed in range(seeds):
             with open_store(f"sqlite:///{Path(folder) / f'seed-{seed}.sqlite'}") as store:
@@ -274,17 +287,22 @@ def _print_gains(shares: tuple[float, float, float], gains: list[Gain]) -> None:
     )
 
 
-def _print_optimism(per_seed: list[list[tuple[Choice, Choice]]]) -> None:
-    choices = sum(len(pairs) for pairs in per_seed)
-    differ = sum(1 for pairs in per_seed for v, t in pairs if v != t)
+def _print_optimism(per_seed: list[list[SkillChoices]]) -> None:
+    everything = [choices for seed in per_seed for choices in seed]
+    differ = sum(1 for choices in everything if choices.by_validation != choices.by_test)
     print(
         f"\nPart 2: optimism = reported gain on test - gain on a fresh split, points; "
-        f"{len(per_seed)} seeds x {len(per_seed[0])} skills"
+        f"{len(per_seed)} seeds x {len(per_seed[0])} skills; "
+        f"{statistics.mean(c.proposals for c in everything):.1f} proposals run per skill"
     )
     optimism: dict[str, list[float]] = {}
-    for label, index in (("by validation", 0), ("by test", 1)):
-        reported = [statistics.mean(pair[index].reported for pair in pairs) for pairs in per_seed]
-        fresh = [statistics.mean(pair[index].fresh for pair in pairs) for pairs in per_seed]
+    for label in ("by validation", "by test"):
+        chosen = [
+            [c.by_validation if label == "by validation" else c.by_test for c in seed]
+            for seed in per_seed
+        ]
+        reported = [statistics.mean(c.reported for c in seed) for seed in chosen]
+        fresh = [statistics.mean(c.fresh for c in seed) for seed in chosen]
         optimism[label] = [r - f for r, f in zip(reported, fresh, strict=True)]
         shown = [_mean_and_error(values) for values in (reported, fresh, optimism[label])]
         print(
@@ -298,7 +316,7 @@ def _print_optimism(per_seed: list[list[tuple[Choice, Choice]]]) -> None:
     mean, error = _mean_and_error(differences)
     print(
         f"by test - by validation: {mean:+.2f} ± {error:.2f} points (paired over seeds); the "
-        f"rules chose differently in {differ} of {choices} (seed, skill) choices; Wilcoxon "
+        f"rules chose differently in {differ} of {len(everything)} (seed, skill) choices; Wilcoxon "
         f"signed-rank p (by test more optimistic) = {_wilcoxon(differences, 'greater'):.2g}; "
         f"by validation's optimism differs from 0: p = "
         f"{_wilcoxon(optimism['by validation'], 'two-sided'):.2g}"

@@ -293,7 +293,8 @@ def _print_optimism(per_seed: list[list[SkillChoices]]) -> None:
     print(
         f"\nPart 2: optimism = reported gain on test - gain on a fresh split, points; "
         f"{len(per_seed)} seeds x {len(per_seed[0])} skills; "
-        f"{statistics.mean(c.proposals for c in everything):.1f} proposals run per skill"
+        f"{sum(c.proposals for c in everything)} proposals run in all "
+        f"({statistics.mean(c.proposals for c in everything):.2f} a skill)"
     )
     optimism: dict[str, list[float]] = {}
     for label in ("by validation", "by test"):

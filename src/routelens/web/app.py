@@ -30,7 +30,6 @@ from starlette.staticfiles import StaticFiles
 
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
-from routelens.publish import catalogue
 from routelens.store.sqlstore import Store
 from routelens.web.cache import PageCache, store_version
 from routelens.web.context import (
@@ -41,6 +40,7 @@ from routelens.web.context import (
     WebContext,
 )
 from routelens.web.defaults import DEFAULT_CACHE_SECONDS
+from routelens.web.grafana_links import grafana_url_for
 from routelens.web.pages.cases import case_page
 from routelens.web.pages.changes import change_page, changes_page
 from routelens.web.pages.confusion import confusion_page
@@ -69,7 +69,6 @@ class Page:
     path: str
     build: PageBuilder
     title: str
-    dashboard: str | None
     menu: str | None = None
     fresh: PageOverlay | None = None
     """Parts computed on every request, over the cached page (the executive summary, which
@@ -92,37 +91,30 @@ PAGES = (
         "/",
         overview_page,
         "Overview",
-        catalogue.DASHBOARD_EXECUTIVE,
         "Overview",
         fresh=overview_summary,
     ),
-    Page("runs", "/runs", runs_page, "Runs", catalogue.DASHBOARD_QA, "Runs"),
-    Page("run", "/runs/{run_id:path}", run_page, "Run", catalogue.DASHBOARD_QA),
-    Page("case", "/cases/{case_id:path}", case_page, "Case", catalogue.DASHBOARD_QA),
-    Page("flaky", "/flaky", flaky_page, "Flaky cases", catalogue.DASHBOARD_QA, "Flaky"),
-    Page(
-        "confusion", "/confusion", confusion_page, "Confusion", catalogue.DASHBOARD_QA, "Confusion"
-    ),
-    Page(
-        "coverage", "/coverage", coverage_page, "Coverage", catalogue.DASHBOARD_SKILLS, "Coverage"
-    ),
+    Page("runs", "/runs", runs_page, "Runs", "Runs"),
+    Page("run", "/runs/{run_id:path}", run_page, "Run"),
+    Page("case", "/cases/{case_id:path}", case_page, "Case"),
+    Page("flaky", "/flaky", flaky_page, "Flaky cases", "Flaky"),
+    Page("confusion", "/confusion", confusion_page, "Confusion", "Confusion"),
+    Page("coverage", "/coverage", coverage_page, "Coverage", "Coverage"),
     Page(
         "patterns",
         "/patterns",
         patterns_page,
         "Failed-input patterns",
-        catalogue.DASHBOARD_QA,
         "Patterns",
     ),
-    Page("skill", "/skills/{name:path}", skill_page, "Skill", catalogue.DASHBOARD_SKILLS),
-    Page("changes", "/changes", changes_page, "Changes", catalogue.DASHBOARD_SKILLS, "Changes"),
-    Page("change", "/changes/{event_id}", change_page, "Change", catalogue.DASHBOARD_SKILLS),
+    Page("skill", "/skills/{name:path}", skill_page, "Skill"),
+    Page("changes", "/changes", changes_page, "Changes", "Changes"),
+    Page("change", "/changes/{event_id}", change_page, "Change"),
     Page(
         "experiments",
         "/experiments",
         experiments_page,
         "Experiments",
-        catalogue.DASHBOARD_EXPERIMENTS,
         "Experiments",
     ),
     Page(
@@ -130,19 +122,15 @@ PAGES = (
         "/experiments/{name:path}",
         experiment_page,
         "Experiment",
-        catalogue.DASHBOARD_EXPERIMENTS,
     ),
-    Page("sre", "/sre", sre_page, "SRE", catalogue.DASHBOARD_SRE, "SRE"),
+    Page("sre", "/sre", sre_page, "SRE", "SRE"),
 )
 """Every page, in menu order."""
 
 
 def grafana_link(config: RoutelensConfig, page: Page) -> str | None:
-    """The Grafana dashboard matching `page`, when `[serve] grafana_url` is set."""
-    base = config.serve.grafana_url
-    if base is None or page.dashboard is None:
-        return None
-    return f"{base.rstrip('/')}/d/{page.dashboard}"
+    """The Grafana panel matching `page`, when `[serve] grafana_url` is set."""
+    return grafana_url_for(config, page.name)
 
 
 def _error_page(status: int, title: str, message: str) -> Response:

@@ -33,11 +33,12 @@ typecheck: $(DEV_STAMP)
 check: lint typecheck
 
 unit: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test: check unit
 
 bench: $(DEV_STAMP)
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/run_throughput.py
 	PYTHONPATH=. $(BIN)/python bench/throughput.py
 	$(BIN)/python bench/overhead.py

@@ -48,3 +48,16 @@ def test_every_setting_is_documented() -> None:
     text = _docs_text()
     missing = [name for name in _setting_names(RoutelensConfig) if name.split(".")[-1] not in text]
     assert missing == []
+
+
+def test_every_install_hint_names_an_extra_the_same_way() -> None:
+    # routelens is installed from a clone: no hint may promise a package index
+    from routelens import __file__ as package_file
+    from routelens.extras import install_hint
+
+    written = [path for path in Path(package_file).parent.rglob("*.py") if path.name != "extras.py"]
+    spelled = [path for path in written if "pip install" in path.read_text()]
+    assert spelled == []  # every hint comes from install_hint
+    assert install_hint("web") == "pip install -e '.[web]' (in a clone of routelens)"
+    docs = _docs_text()
+    assert "pip install 'routelens[" not in docs

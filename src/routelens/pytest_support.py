@@ -22,6 +22,7 @@ from routelens.analytics.summary import summarize_attempts
 from routelens.analytics.trigger_rate import DEFAULT_THRESHOLD
 from routelens.config import RoutelensConfig, load_config
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.pytest_keys import (
     ATTEMPT_KEY,
     OTLP_ENDPOINT_INPUT,
@@ -102,8 +103,7 @@ class _Telemetry:
             if otlp_endpoint:
                 raise InputError(
                     "--routelens-otlp-endpoint",
-                    f"telemetry needs the OpenTelemetry SDK: pip install 'routelens[otel]' "
-                    f"({error})",
+                    f"telemetry needs the OpenTelemetry SDK: {install_hint('otel')} ({error})",
                     field="otlp_endpoint",
                 ) from None
             return None

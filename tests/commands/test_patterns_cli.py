@@ -149,5 +149,5 @@ def test_missing_extra_is_a_one_line_pip_hint(store_url: str, tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "routelens: error: routelens patterns: patterns: failed-input patterns need "
-        "scikit-learn: pip install 'routelens[patterns]'"
+        "scikit-learn: pip install -e '.[patterns]' (in a clone of routelens)"
     ]

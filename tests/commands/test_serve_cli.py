@@ -88,7 +88,7 @@ def test_without_the_web_extra_it_says_how_to_get_it(store_path: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 2
     assert completed.stderr.startswith("routelens: error: routelens serve: needs the web extra")
-    assert "pip install 'routelens[web]'" in completed.stderr
+    assert "pip install -e '.[web]' (in a clone of routelens)" in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
 
 

@@ -93,6 +93,8 @@ def test_bad_input_exits_2_with_one_line(control_dir: Path, tmp_path: Path) -> N
     assert code == 2
     assert output.startswith("routelens: error:")
     assert "Traceback" not in output
+    assert not Path(store).exists()  # refused before any store was created
+    open_store(store).close()
     code, output = _invoke("status", "missing", "--store", store)
     assert code == 2
     assert "no experiment 'missing'" in output

@@ -330,3 +330,28 @@ def test_an_empty_input_asks_for_input_without_starting_claude_code(
     assert result.response_text == EMPTY_INPUT_RESPONSE
     assert claude_api.requests == []
     assert elapsed < 1
+
+
+def test_a_run_records_the_claude_code_version_it_ran_on(
+    claude_executable: str,
+    claude_api: FakeApiServer,
+    small_skills: SkillSet,
+    small_suite: Any,
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    from routelens.runner.session import RunSettings, create_run, execute_run
+    from routelens.store import open_store
+
+    version = subprocess.run(
+        [claude_executable, "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    settings = RunSettings(router="claude-code", model=MODEL)
+    with open_store(tmp_path / "s.sqlite") as store:
+        run = create_run(store, small_skills, small_suite, settings)
+        assert "claude_code_version" not in run.settings
+        outcome = execute_run(
+            store, run, small_skills, small_suite.cases[:1], _router(claude_executable), settings
+        )
+    assert outcome.run.settings["claude_code_version"] == version

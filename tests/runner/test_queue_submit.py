@@ -113,6 +113,6 @@ def test_without_the_queue_extra_the_flag_says_how_to_install_it(
     assert result.exit_code == 2
     assert result.stderr == (
         "routelens: error: --executor: the work queue needs the queue extra: "
-        "pip install 'routelens[queue]'\n"
+        "pip install -e '.[queue]' (in a clone of routelens)\n"
     )
     assert not (tmp_path / "store.sqlite").exists()

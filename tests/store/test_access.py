@@ -165,3 +165,24 @@ def test_a_store_the_user_may_only_read_can_be_read(readable_only_store: Path) -
     result = runner.invoke(app, ["show", "r-1", "--store", str(readable_only_store)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in readable_only_store.parent.iterdir()) == ["store.sqlite"]
+
+
+def test_recording_commands_given_bad_input_create_no_store(
+    tmp_path: Path, skills_dir: Path, cases_file: Path
+) -> None:
+    bad_cases = tmp_path / "bad.yaml"
+    bad_cases.write_text("tests:\n  - id: C1\n    category: nonsense\n    input: x\n")
+    bad_bundle = tmp_path / "bad.jsonl"
+    bad_bundle.write_text('{"bad": 1}\n')
+    commands = [
+        ["run", "--skills", str(skills_dir), "--cases", str(bad_cases)],
+        ["import", str(bad_bundle)],
+        ["experiment", "create", "e1", "--control", str(tmp_path / "missing"),
+         "--treatment", str(skills_dir), "--cases", str(cases_file)],
+        ["changes", "scan", str(tmp_path)],
+    ]  # fmt: skip
+    for index, argv in enumerate(commands):
+        store = tmp_path / f"store-{index}.sqlite"
+        result = runner.invoke(app, [*argv, "--store", str(store)])
+        assert result.exit_code == 2, (argv, result.output)
+        assert not store.exists(), argv

@@ -714,3 +714,17 @@ def test_steps_and_commands_may_be_plain_strings(tmp_path: Path) -> None:
     [case] = load_case_suite(path).cases
     assert case.workflow == (WorkflowStep(skill="search"), WorkflowStep(skill="jira-lifecycle"))
     assert case.expected_commands == (CommandPattern(pattern="jira issue move"),)
+
+
+def test_a_case_may_expect_or_forbid_one_of_claude_codes_bundled_skills(
+    tmp_path: Path, skills: SkillSet
+) -> None:
+    path = write(
+        tmp_path,
+        ONE_CASE + "    expected_skill: builtin:dataviz\n    not_skill: builtin:code-review\n",
+    )
+    [case] = load_case_suite(path, skills).cases
+    assert (case.expected_skill, case.not_skill) == ("builtin:dataviz", "builtin:code-review")
+    unknown = write(tmp_path, ONE_CASE + "    expected_skill: dataviz\n", "unknown.yaml")
+    with pytest.raises(InputError, match="unknown skill 'dataviz'"):
+        load_case_suite(unknown, skills)

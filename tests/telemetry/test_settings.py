@@ -114,9 +114,9 @@ def test_otel_sdk_disabled_turns_telemetry_off(value: str) -> None:
 @pytest.mark.parametrize(
     ("missing", "protocol", "extra"),
     [
-        ("opentelemetry.sdk", "http/protobuf", "routelens[otel]"),
-        ("opentelemetry.exporter.otlp.proto.http", "http/protobuf", "routelens[otel]"),
-        ("opentelemetry.exporter.otlp.proto.grpc", "grpc", "routelens[otel-grpc]"),
+        ("opentelemetry.sdk", "http/protobuf", ".[otel]"),
+        ("opentelemetry.exporter.otlp.proto.http", "http/protobuf", ".[otel]"),
+        ("opentelemetry.exporter.otlp.proto.grpc", "grpc", ".[otel-grpc]"),
     ],
 )
 def test_a_missing_extra_is_named_when_telemetry_is_asked_for(

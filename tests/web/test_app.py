@@ -194,7 +194,11 @@ def test_changes_list_newest_first(client: TestClient, filled: FilledStore) -> N
 def test_grafana_links_follow_the_config(read_only: Store) -> None:
     config = RoutelensConfig(serve=ServeSettings(grafana_url="https://grafana.example/"))
     with TestClient(create_app(read_only, config, cache_seconds=0)) as linked:
-        assert 'href="https://grafana.example/d/routing-executive"' in linked.get("/").text
-        assert 'href="https://grafana.example/d/routing-sre-ops"' in linked.get("/sre").text
+        assert (
+            'href="https://grafana.example/d/routing-executive?viewPanel=' in linked.get("/").text
+        )
+        assert (
+            'href="https://grafana.example/d/routing-sre-ops?viewPanel=' in linked.get("/sre").text
+        )
     with TestClient(create_app(read_only, RoutelensConfig(), cache_seconds=0)) as plain:
         assert "Grafana dashboard" not in plain.get("/").text

@@ -14,17 +14,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from routelens.config import RoutelensConfig
 from routelens.store import open_store
 from routelens.web.app import RunningServer, bind, create_app, start_server
-from routelens.web.context import WebContext
+from routelens.web.providers import patterns_provider, summary_provider
 from tests.web.history import FLAKY_CASE, SCRIPT, TEMPLATE, XSS_CASE, FilledStore
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (dev extra)")
@@ -47,37 +49,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 UPDATE_SCREENSHOTS = os.environ.get("ROUTELENS_UPDATE_SCREENSHOTS") == "1"
 
-# A fixed analysis for the patterns page: the clustering itself is another module's job.
-SAMPLE_PATTERNS = {
-    "method": "fixed sample (test)",
-    "clusters": [
-        {
-            "top_terms": ["production", "ship", "app"],
-            "size": 3,
-            "accuracy": 0.5,
-            "examples": [{"case_id": FLAKY_CASE, "input": "ship the app to production"}],
-        },
-        {
-            "top_terms": ["review", "label", SCRIPT],
-            "size": 6,
-            "accuracy": 0.0,
-            "examples": [{"case_id": "C7", "input": "label the bug and review the code"}],
-        },
-    ],
-    "terms": [
-        {"term": term, "weight": weight}
-        for term, weight in [
-            ("production", 1.0),
-            ("ship", 0.8),
-            ("review", 0.7),
-            ("label", 0.6),
-            ("bug", 0.5),
-            ("code", 0.45),
-            ("app", 0.4),
-            (TEMPLATE, 0.3),
-        ]
-    ],
-}
 
 # Per chart: does ECharts hold series data, and did any canvas pixel get painted?
 CHART_STATE = """
@@ -98,18 +69,35 @@ CHART_STATE = """
 
 @pytest.fixture(scope="module")
 def server(filled: FilledStore) -> Iterator[RunningServer]:
-    """The real server on a free loopback port, with a fixed patterns analysis."""
+    """The real server on a free loopback port, with the real pattern analysis and the
+    offline executive summary, as `routelens serve` wires them."""
     with open_store(filled.url, access="read") as store:
-
-        def patterns(context: WebContext, attempt_filter: Any) -> dict[str, Any]:
-            return SAMPLE_PATTERNS
-
-        app = create_app(store, RoutelensConfig(), patterns=patterns)
+        config = RoutelensConfig()
+        app = create_app(
+            store,
+            config,
+            patterns=patterns_provider(),
+            summary=summary_provider(
+                store, slo=config.slo, daily_budget_usd=config.daily_budget_usd, router=None
+            ),
+        )
         running = start_server(app, bind("127.0.0.1", 0))
+        _wait_for_summary_facts(running)
         try:
             yield running
         finally:
             running.stop()
+
+
+def _wait_for_summary_facts(running: RunningServer) -> None:
+    """The summary's facts are gathered in the background after the first visit; the
+    screenshots show the summary, so wait for them (a bounded wait: tests check the rest)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        served = httpx.get(running.url + "api/overview", timeout=10).json()
+        if served["executive_summary"].get("source"):
+            return
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -340,4 +328,37 @@ def test_description_diff_viewer(server: RunningServer, watched: Watched) -> Non
     inserted = " ".join(page.locator("#description-diff .diff-words ins").all_inner_texts())
     assert "Run the pipeline." in inserted  # against nothing, every line is new
     assert page.locator("#description-diff .diff-words del").count() == 0
+    assert watched.problems == []
+
+
+def test_the_overview_shows_the_executive_summary_of_the_facts(
+    server: RunningServer, watched: Watched
+) -> None:
+    deadline = time.monotonic() + 30
+    while True:  # the facts are gathered in the background: the first visits say so
+        served = httpx.get(server.url + "api/overview", timeout=10).json()["executive_summary"]
+        if served.get("source") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert served["source"] == "offline"  # no model is configured: the plain sentences
+    watched.open(server.url)
+    shown = watched.page.inner_text("#executive-summary")
+    for paragraph in served["text"].split("\n\n"):
+        assert " ".join(paragraph.split()) in " ".join(shown.split())
+    accuracy = served["facts"]["accuracy"]["accuracy"]
+    assert f"{accuracy:.1%}" in shown  # a number the facts hold, as the page prints it
+    assert "Plain-sentence summary" in shown
+    assert watched.problems == []
+
+
+def test_the_patterns_page_clusters_the_real_failed_inputs(
+    server: RunningServer, watched: Watched
+) -> None:
+    served = httpx.get(server.url + "api/patterns?window=30d", timeout=30).json()
+    assert served["status"] == "ready"
+    assert served["failed_inputs"] > 0
+    assert served["terms"]
+    watched.open(server.url + "patterns?window=30d")
+    cloud = watched.page.inner_text("body")
+    assert served["terms"][0]["term"] in cloud or watched.page.locator(".chart").count() == 1
     assert watched.problems == []

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,7 +42,7 @@ AGGLOMERATIVE_DISTANCE = 0.8
 TOKEN_PATTERN = r"(?u)\b[^\W\d_](?:[^\W\d_]|['-](?=[^\W\d_]))+\b"
 """Words of two or more letters, with hyphens or apostrophes inside (`follow-up`, `can't`)."""
 _HAS_DIGIT = re.compile(r"\S*\d\S*")
-PATTERNS_EXTRA_HINT = "failed-input patterns need scikit-learn: pip install 'routelens[patterns]'"
+PATTERNS_EXTRA_HINT = f"failed-input patterns need scikit-learn: {install_hint('patterns')}"
 
 
 class ClusterMethod(StrEnum):

@@ -3,40 +3,40 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from routelens.commands.common import (
+    CasesOption,
+    ConcurrencyOption,
     ConfigOption,
     JsonOption,
     LabelOption,
+    ModelOption,
+    RepeatOption,
+    RouterOption,
+    RouterOptionsOption,
+    SkillsOption,
     StoreOption,
     parse_labels,
     parse_router_options,
 )
+from routelens.commands.exit_codes import EXIT_STOPPED_BY_BUDGET, exit_code_for_signal
 
 if TYPE_CHECKING:
     from routelens.optimize.ablation import Ablation
 
-EXIT_STOPPED_BY_BUDGET = 3
-EXIT_SIGNAL_BASE = 128
-
 
 def ablate_command(
     skill: Annotated[str, typer.Option("--skill", help="The skill whose description to test.")],
-    skills: Annotated[Path | None, typer.Option(help="Folder holding the SKILL.md files.")] = None,
-    cases: Annotated[
-        Path | None, typer.Option(help="Case file (YAML golden set or trigger eval JSON).")
-    ] = None,
-    router: Annotated[str | None, typer.Option(help="Router (as `run --router`).")] = None,
-    model: Annotated[str | None, typer.Option(help="Model the router asks.")] = None,
-    router_option: Annotated[
-        list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
-    ] = None,
-    repeat: Annotated[int | None, typer.Option(min=1, help="Attempts per case.")] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")] = None,
+    skills: SkillsOption = None,
+    cases: CasesOption = None,
+    router: RouterOption = None,
+    model: ModelOption = None,
+    router_option: RouterOptionsOption = None,
+    repeat: RepeatOption = None,
+    concurrency: ConcurrencyOption = None,
     sample: Annotated[
         float,
         typer.Option(
@@ -127,7 +127,7 @@ def ablate_command(
             )
         except TrialInterrupted as interrupted:
             typer.echo(f"routelens: interrupted during run {interrupted.run_id}", err=True)
-            raise typer.Exit(EXIT_SIGNAL_BASE + interrupted.signal_number) from None
+            raise typer.Exit(exit_code_for_signal(interrupted.signal_number)) from None
         except BudgetExhausted as spent:
             typer.echo(f"routelens: stopped by budget (--max-cost): {spent}", err=True)
             raise typer.Exit(EXIT_STOPPED_BY_BUDGET) from None

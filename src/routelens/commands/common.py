@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from routelens.commands.loading import CONTEXT_SETTINGS, EXIT_BAD_INPUT
+from routelens.commands.exit_codes import EXIT_BAD_INPUT
+from routelens.commands.loading import CONTEXT_SETTINGS
 from routelens.errors import InputError
 from routelens.store.urls import DEFAULT_STORE_URL
 
@@ -37,6 +38,27 @@ StoreOption = Annotated[
     typer.Option("--store", help=f"Store URL or SQLite path [default: {DEFAULT_STORE_URL}]."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+SkillsOption = Annotated[
+    Path | None,
+    typer.Option(help="Folder holding the SKILL.md files (default: the config's skills)."),
+]
+CasesOption = Annotated[
+    Path | None,
+    typer.Option(help="Case file, YAML golden set or trigger eval JSON (default: the config's)."),
+]
+RouterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="local (offline, the default), anthropic, openai, claude-code, or "
+        "package.module:factory."
+    ),
+]
+ModelOption = Annotated[str | None, typer.Option(help="Model the router asks.")]
+RouterOptionsOption = Annotated[
+    list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
+]
+RepeatOption = Annotated[int | None, typer.Option(min=1, help="Attempts per case.")]
+ConcurrencyOption = Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")]
 LabelOption = Annotated[
     list[str] | None, typer.Option("--label", help="Run label key=value, repeatable.")
 ]

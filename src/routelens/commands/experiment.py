@@ -22,6 +22,7 @@ from routelens.commands.common import (
 from routelens.commands.common import (
     open_configured_store as _open,
 )
+from routelens.commands.exit_codes import exit_code_for_signal
 from routelens.config import load_config
 from routelens.experiments import (
     Arm,
@@ -29,18 +30,15 @@ from routelens.experiments import (
     ExperimentPlan,
     ExperimentRecord,
     conclude_experiment,
-    create_experiment,
     experiment_comparison,
     list_experiments,
+    planned_experiment,
     run_experiment,
 )
 from routelens.experiments.execution import pending_attempts
-from routelens.experiments.storage import require_experiment
+from routelens.experiments.storage import insert_experiment, require_experiment
 from routelens.report.progress import RunProgress
 from routelens.store import Store
-
-EXIT_BAD_INPUT = 2
-EXIT_SIGNAL_BASE = 128  # interrupted: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -100,8 +98,9 @@ def create(
         concurrency=concurrency,
         seed=seed,
     )
+    record = planned_experiment(plan)  # both arms validated before any store is created
     with _open(store, load_config(config_path), access="create") as opened:
-        record = create_experiment(opened, plan)
+        insert_experiment(opened, record)
     typer.echo(
         f"created experiment {record.name} (draft): control {record.control.describe()}, "
         f"treatment {record.treatment.describe()}; seed {record.seed}"
@@ -142,7 +141,7 @@ def run(
             "routelens", "experiment", "run", name, store=store, config=config_path
         )
         typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
-        raise typer.Exit(EXIT_SIGNAL_BASE + int(outcome.interrupted_by or signal.SIGINT))
+        raise typer.Exit(exit_code_for_signal(int(outcome.interrupted_by or signal.SIGINT)))
 
 
 def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import typer
 from routelens.commands.common import ConfigOption, StoreOption
 from routelens.config import load_config
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.publish.exporter_defaults import DEFAULT_CACHE_SECONDS, DEFAULT_HOST, DEFAULT_PORT
 from routelens.store import DEFAULT_STORE_URL
 
@@ -41,7 +42,7 @@ def exporter_command(
     except ImportError as error:
         raise InputError(
             "routelens exporter",
-            f"needs prometheus-client ({error.name} is missing): pip install 'routelens[publish]'",
+            f"needs prometheus-client ({error.name} is missing): {install_hint('publish')}",
         ) from None
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

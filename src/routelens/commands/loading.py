@@ -18,9 +18,9 @@ from typer import _click as click  # typer (>= 0.29) bundles its own click
 from typer._click.exceptions import BadParameter, NoArgsIsHelpError, UsageError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from routelens.commands.exit_codes import EXIT_BAD_INPUT
 from routelens.errors import InputError
 
-EXIT_BAD_INPUT = 2
 HELP_OPTION_NAMES = ["-h", "--help"]
 VERSION_FLAG = "--version"
 HELP_WIDTH = 120

@@ -11,13 +11,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from routelens.commands.common import (
+    CasesOption,
+    ConcurrencyOption,
     ConfigOption,
     JsonOption,
     LabelOption,
+    ModelOption,
+    RepeatOption,
+    RouterOption,
+    RouterOptionsOption,
+    SkillsOption,
     StoreOption,
     parse_labels,
     parse_router_options,
 )
+from routelens.commands.exit_codes import EXIT_STOPPED_BY_BUDGET, exit_code_for_signal
 
 if TYPE_CHECKING:
     from routelens.config import RoutelensConfig
@@ -26,9 +34,6 @@ if TYPE_CHECKING:
     from routelens.optimize.proposals import Proposer
     from routelens.optimize.trials import TrialRunner, TrialSettings
     from routelens.runner.launch import NewRunPlan
-
-EXIT_STOPPED_BY_BUDGET = 3
-EXIT_SIGNAL_BASE = 128
 
 
 class ProposerChoice(StrEnum):
@@ -41,10 +46,8 @@ class ProposerChoice(StrEnum):
 
 
 def optimize_command(
-    skills: Annotated[Path | None, typer.Option(help="Folder holding the SKILL.md files.")] = None,
-    cases: Annotated[
-        Path | None, typer.Option(help="Case file (YAML golden set or trigger eval JSON).")
-    ] = None,
+    skills: SkillsOption = None,
+    cases: CasesOption = None,
     skill: Annotated[
         str | None, typer.Option("--skill", help="The skill whose description to improve.")
     ] = None,
@@ -76,15 +79,11 @@ def optimize_command(
             min=0, max=100, help="Points another skill's test accuracy may drop (default 2)."
         ),
     ] = 2.0,
-    router: Annotated[
-        str | None, typer.Option(help="Router the cases are run with (as `run --router`).")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model the router asks.")] = None,
-    router_option: Annotated[
-        list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
-    ] = None,
-    repeat: Annotated[int | None, typer.Option(min=1, help="Attempts per case.")] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")] = None,
+    router: RouterOption = None,
+    model: ModelOption = None,
+    router_option: RouterOptionsOption = None,
+    repeat: RepeatOption = None,
+    concurrency: ConcurrencyOption = None,
     max_cost: Annotated[
         float | None,
         typer.Option(min=0, help="Stop before runs and proposals together cost more USD."),
@@ -194,7 +193,7 @@ def _run(
         )
     except TrialInterrupted as interrupted:
         typer.echo(f"routelens: interrupted during run {interrupted.run_id}", err=True)
-        raise typer.Exit(EXIT_SIGNAL_BASE + interrupted.signal_number) from None
+        raise typer.Exit(exit_code_for_signal(interrupted.signal_number)) from None
     diff = ""
     if out is not None:
         diff = write_skills_copy(plan.skills, out, result.descriptions)

@@ -161,8 +161,8 @@ def patterns_command(
 
     TF-IDF and LSA, then agglomerative clustering (or HDBSCAN); each cluster shows its inputs,
     failures, the accuracy of every attempt on those inputs and example inputs, and the terms
-    of all failed inputs are weighted for a word cloud. Needs scikit-learn: pip install
-    'routelens[patterns]'."""
+    of all failed inputs are weighted for a word cloud. Needs scikit-learn: the patterns
+    extra."""
     # cli.py registers this command, so its helpers are imported when the command runs.
 
     if min_cluster_size < 2:

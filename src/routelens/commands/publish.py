@@ -11,6 +11,7 @@ import typer
 from routelens.commands.common import ConfigOption, JsonOption, command_group, reports_input_errors
 from routelens.config import CONFIG_FILE_NAME, PYPROJECT_FILE_NAME, load_config
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.publish.alertmanager import write_alertmanager
 from routelens.publish.rules import write_rule_files
 
@@ -90,8 +91,7 @@ def grafana(
     except ImportError as error:
         raise InputError(
             "routelens publish grafana",
-            f"needs grafana-foundation-sdk ({error.name} is missing): "
-            "pip install -e '.[publish]' in a clone of routelens",
+            f"needs grafana-foundation-sdk ({error.name} is missing): {install_hint('publish')}",
         ) from None
     if not datasource_url.startswith(("http://", "https://")):
         raise InputError("--datasource-url", f"{datasource_url!r} is not an http(s) URL")

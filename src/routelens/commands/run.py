@@ -9,9 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from routelens.commands.common import (
+    CasesOption,
+    ConcurrencyOption,
     ConfigOption,
     JsonOption,
     LabelOption,
+    ModelOption,
+    RepeatOption,
+    RouterOption,
+    RouterOptionsOption,
+    SkillsOption,
     StoreOption,
     output_file,
     parse_descriptions,
@@ -19,6 +26,11 @@ from routelens.commands.common import (
     parse_router_options,
     positive_number,
     runnable_command,
+)
+from routelens.commands.exit_codes import (
+    EXIT_GATE_FAILED,
+    EXIT_STOPPED_BY_BUDGET,
+    exit_code_for_signal,
 )
 
 if TYPE_CHECKING:
@@ -40,24 +52,13 @@ class FinishedRun:
     """Planned attempts the run lacks (a run closed by `--finish` early)."""
 
 
-EXIT_GATE_FAILED = 1
-EXIT_STOPPED_BY_BUDGET = 3
-EXIT_SIGNAL_BASE = 128  # interrupted: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
-
-ROUTER_HELP = (
-    "local (offline, the default), anthropic, openai, claude-code, or package.module:factory."
-)
-
-
 def run(
-    skills: Annotated[Path | None, typer.Option(help="Folder holding the SKILL.md files.")] = None,
-    cases: Annotated[
-        Path | None, typer.Option(help="Case file (YAML golden set or trigger eval JSON).")
-    ] = None,
-    router: Annotated[str | None, typer.Option(help=ROUTER_HELP)] = None,
-    model: Annotated[str | None, typer.Option(help="Model the router asks.")] = None,
-    repeat: Annotated[int | None, typer.Option(min=1, help="Attempts per case.")] = None,
-    concurrency: Annotated[int | None, typer.Option(min=1, help="Attempts in flight.")] = None,
+    skills: SkillsOption = None,
+    cases: CasesOption = None,
+    router: RouterOption = None,
+    model: ModelOption = None,
+    repeat: RepeatOption = None,
+    concurrency: ConcurrencyOption = None,
     timeout: Annotated[
         float | None,
         typer.Option(callback=positive_number, help="Seconds one attempt may take (> 0)."),
@@ -65,9 +66,7 @@ def run(
     store: StoreOption = None,
     label: LabelOption = None,
     environment: Annotated[str | None, typer.Option(help="Environment label, e.g. ci.")] = None,
-    router_option: Annotated[
-        list[str] | None, typer.Option(help="key=value passed to the router, repeatable.")
-    ] = None,
+    router_option: RouterOptionsOption = None,
     trigger_skill: Annotated[
         str | None, typer.Option(help="The skill a trigger eval set (JSON) tests.")
     ] = None,
@@ -407,7 +406,7 @@ def _report(
         typer.echo(f"routelens: interrupted; continue with: {resume}", err=True)
         # 128 + the signal number, as shells report a process stopped by that signal
         signal_number = int(outcome.interrupted_by or signal.SIGINT)
-        raise typer.Exit(EXIT_SIGNAL_BASE + signal_number)
+        raise typer.Exit(exit_code_for_signal(signal_number))
     if not gate.passed:
         raise typer.Exit(EXIT_GATE_FAILED)
 

@@ -9,6 +9,7 @@ import typer
 
 from routelens.commands.common import ConfigOption, StoreOption
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.web.defaults import (
     DEFAULT_CACHE_SECONDS,
     DEFAULT_HOST,
@@ -43,6 +44,18 @@ def serve_command(
             help="Reuse a computed page this long while the store is unchanged (0: never).",
         ),
     ] = DEFAULT_CACHE_SECONDS,
+    summary_router: Annotated[
+        str,
+        typer.Option(
+            "--summary-router",
+            help="Who writes the overview's executive summary: offline (a template, the "
+            "default), anthropic, openai or claude-code (checked: every number must be a fact).",
+            metavar="NAME",
+        ),
+    ] = "offline",
+    summary_model: Annotated[
+        str | None, typer.Option("--summary-model", help="The model that writes it.")
+    ] = None,
     store: StoreOption = None,
     config_path: ConfigOption = None,
 ) -> None:
@@ -57,7 +70,7 @@ def serve_command(
     except ImportError as error:
         raise InputError(
             "routelens serve",
-            f"needs the web extra ({error.name} is missing): pip install 'routelens[web]'",
+            f"needs the web extra ({error.name} is missing): {install_hint('web')}",
         ) from None
     from routelens.commands.common import open_configured_store
     from routelens.config import load_config
@@ -69,6 +82,13 @@ def serve_command(
             f"{host} is reachable from other machines: set --auth-token (or ${TOKEN_VARIABLE})",
             field="host",
         )
+    from routelens.summaries.writer import RouterChoice
+
+    choices = {"offline": None, **{choice.value: choice for choice in RouterChoice}}
+    if summary_router not in choices:
+        raise InputError(
+            "--summary-router", f"{summary_router!r} is not one of: {', '.join(choices)}"
+        )
     config = load_config(config_path)
     opened = open_configured_store(store, config)
     try:
@@ -79,11 +99,21 @@ def serve_command(
         raise InputError(
             "--port", f"cannot listen on {host}:{port}: {reason}", field="port"
         ) from None
+    from routelens.web.providers import patterns_provider, summary_provider
+
     app = create_app(
         opened,
         config,
         auth_token=token,
         cache_seconds=cache_seconds,
+        patterns=patterns_provider(),
+        summary=summary_provider(
+            opened,
+            slo=config.slo,
+            daily_budget_usd=config.daily_budget_usd,
+            router=choices[summary_router],
+            model=summary_model,
+        ),
     )
     running = start_server(app, listener)
     typer.echo(f"routelens serve: {running.url} from {opened.display_url} (read-only)")

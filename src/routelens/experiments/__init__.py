@@ -7,6 +7,7 @@ from routelens.experiments.lifecycle import (
     conclude_experiment,
     create_experiment,
     experiment_comparison,
+    planned_experiment,
 )
 from routelens.experiments.model import (
     Arm,
@@ -38,5 +39,6 @@ __all__ = [
     "experiment_comparison",
     "get_experiment",
     "list_experiments",
+    "planned_experiment",
     "run_experiment",
 ]

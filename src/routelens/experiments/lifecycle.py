@@ -80,6 +80,13 @@ def _validated_arm(value: str, flag: str, plan: ExperimentPlan, repo: Path | Non
 
 def create_experiment(store: Store, plan: ExperimentPlan) -> ExperimentRecord:
     """Validate both arms (materialise, load skills and cases) and record a draft."""
+    record = planned_experiment(plan)
+    insert_experiment(store, record)
+    return record
+
+
+def planned_experiment(plan: ExperimentPlan) -> ExperimentRecord:
+    """The draft experiment `plan` describes, both arms validated; nothing is written."""
     if not plan.name.strip():
         raise InputError("experiment create", "the name must not be empty", field="name")
     if not plan.cases.is_file():
@@ -97,7 +104,6 @@ def create_experiment(store: Store, plan: ExperimentPlan) -> ExperimentRecord:
         seed=plan.seed if plan.seed is not None else secrets.randbits(32),
         created_at=datetime.now(UTC),
     )
-    insert_experiment(store, record)
     return record
 
 

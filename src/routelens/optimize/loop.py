@@ -19,6 +19,7 @@ from routelens.optimize.proposals import (
     ProposalTry,
     Proposer,
     TrainFailure,
+    TrainInput,
     TriedDescription,
     concerns,
     request_proposal,
@@ -125,6 +126,15 @@ def train_failures(
     return tuple(failures)
 
 
+def train_inputs(trial: Trial, train: Sequence[str]) -> tuple[TrainInput, ...]:
+    """Every train case's input and expectation, in case order."""
+    return tuple(
+        TrainInput(outcome.input, outcome.expected)
+        for case_id in train
+        if (outcome := trial.outcomes.get(case_id)) is not None
+    )
+
+
 def select_description(
     trials: TrialRunner,
     skills: SkillSet,
@@ -189,6 +199,7 @@ def select_description(
             failures=failures,
             history=history,
             iteration=number,
+            train_inputs=train_inputs(trial_of[start.iteration], train),
         )
         try:
             trials.budget.check()

@@ -1,160 +1,155 @@
-"""The offline proposer: deterministic edits from the train failures, no model, no key.
+"""The offline proposer: deterministic edits from the train inputs, no model, no key.
 
-Two kinds of edit, tried in a fixed order until one gives a description not tried yet:
+Each call builds several variants of the current description and proposes the best one
+not tried yet:
 
-- add the distinctive words of the inputs the skill missed (train cases that expected it
-  and went elsewhere): words those inputs share, that the description lacks, preferring
-  words no other skill's description uses and never a word of an input the skill took
-  from another skill;
-- drop the part (sentence, or TRIGGERS:/NOT FOR: item) that shares most words with the
-  inputs the skill took from other skills.
+- **add** the top 1, 2, 3 or 4 words that recur in the inputs the skill missed (train cases
+  that expected it and went elsewhere), ranked by how much more the skill's own train
+  inputs use them than the other skills' inputs and descriptions (`terms.terms_to_add`);
+- **drop** the phrase holding a word that the inputs the skill took from other skills
+  share and that other skills' inputs use more than its own (`terms.terms_to_drop`): the
+  list phrase after a comma when the word is there, else its sentence or list item;
+- drop such a phrase **and** add the top two words.
 
-Words are compared by their English stems, as the local router compares them. The same
-request always gives the same proposal.
+Variants are ranked on the train inputs alone: the missed inputs an added word reaches,
+plus the taken inputs a dropped word frees, minus the other skills' inputs an added word
+reaches and the skill's own inputs that lose every word they shared with the description.
+Only variants that score above zero are proposed. The same request always gives the same
+proposal.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-from routelens.optimize.parts import description_parts, without_part
-from routelens.optimize.proposals import (
-    NothingToPropose,
-    Proposal,
-    ProposalRequest,
-    TrainFailure,
-)
+from routelens.optimize.parts import PartKind, description_parts, tidy, without_part
+from routelens.optimize.proposals import NothingToPropose, Proposal, ProposalRequest
+from routelens.optimize.terms import Evidence, stems, terms_to_add, terms_to_drop
 from routelens.suite.skill_rules import MAX_DESCRIPTION_LENGTH
 
 OFFLINE_PROPOSER_NAME = "offline"
-WORDS_PER_EDIT = 3
-_WORD = re.compile(r"(?<![\w'])[a-z][a-z-]*[a-z](?![\w'])")
-_MIN_WORD_LENGTH = 3
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
-# issue keys (TES-212) and other tokens with digits name one thing, not a kind of request
-_KEY = re.compile(r"\b[\w-]*\d[\w-]*")
-_PROJECT_KEY = re.compile(r"\b[A-Z]{2,6}\b")
+MAX_WORDS_ADDED = 4
+MAX_WORDS_DROPPED = 3
+WORDS_ADDED_WITH_A_DROP = 2
+
+_ADDED_SENTENCE = re.compile(r"(?:^|(?<=[.!?])\s+)Also for ([^.!?]*)\.$")
+_ADDED_ITEM_SEPARATOR = re.compile(r",\s*|\s+or\s+")
+_PHRASE = re.compile(r"[^,;]+")
 
 
-_STEMMER = Stemmer.Stemmer("english")
+def _listed(items: Sequence[str]) -> str:
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else items[0]
 
 
-@lru_cache(maxsize=8192)
-def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
-
-
-def words(text: str) -> list[str]:
-    """The content words of `text`, lowercased, in order: no stopwords, and nothing that
-    names one thing rather than a kind of request (issue keys, numbers, project keys)."""
-    plain = _KEY.sub(" ", _PROJECT_KEY.sub(" ", text)).lower()
-    return [
-        word
-        for word in _WORD.findall(plain)
-        if len(word) >= _MIN_WORD_LENGTH and word not in _STOPWORDS
-    ]
-
-
-def stems(text: str) -> set[str]:
-    """The stems of `text`'s content words."""
-    return {_stem(word) for word in words(text)}
-
-
-@dataclass(frozen=True)
-class _Edit:
-    """A candidate description and what was done to make it."""
-
-    description: str
-    note: str
-
-
-def missed(request: ProposalRequest) -> list[TrainFailure]:
-    """Train failures the skill should have taken."""
-    return [
-        f for f in request.failures if f.expected == request.skill and f.actual != request.skill
-    ]
-
-
-def taken(request: ProposalRequest) -> list[TrainFailure]:
-    """Train failures the skill took from elsewhere."""
-    return [
-        f for f in request.failures if f.actual == request.skill and f.expected != request.skill
-    ]
-
-
-def distinctive_words(request: ProposalRequest) -> list[str]:
-    """Words of the missed inputs worth adding, best first: each missed input's best word in
-    turn, then each one's second best, and so on, so that one edit reaches several inputs.
-    An input's words rank by: not in another skill's description, then longer (more
-    specific), then alphabetically."""
-    own = stems(request.description)
-    pulled = set().union(*(stems(f.input) for f in taken(request)))
-    others = set().union(*(stems(text) for text in request.other_skills.values()))
-    per_input: list[list[str]] = []
-    for failure in missed(request):
-        fresh = [
-            word
-            for word in dict.fromkeys(words(failure.input))
-            if _stem(word) not in own and _stem(word) not in pulled
-        ]
-        per_input.append(sorted(fresh, key=lambda w: (_stem(w) in others, -len(w), w)))
-    ranked: dict[str, str] = {}
-    for depth in range(max((len(found) for found in per_input), default=0)):
-        for found in per_input:
-            if depth < len(found):
-                ranked.setdefault(_stem(found[depth]), found[depth])
-    return list(ranked.values())
-
-
-def _with_words(description: str | None, added: Sequence[str]) -> str | None:
-    if not added or description is None:
+def with_words(description: str, added: Sequence[str]) -> str | None:
+    """`description` with a closing "Also for A, B or C." (extended when an earlier edit
+    wrote one); None when nothing is added or the result would be too long."""
+    if not added:
         return None
-    listed = ", ".join(added[:-1]) + (f" or {added[-1]}" if len(added) > 1 else added[-1])
     base = description.rstrip()
+    items: list[str] = []
+    earlier = _ADDED_SENTENCE.search(base)
+    if earlier is not None:
+        items = [item for item in _ADDED_ITEM_SEPARATOR.split(earlier.group(1)) if item]
+        base = base[: earlier.start()].rstrip()
     if base and base[-1] not in ".!?":
         base += "."
-    text = f"{base} Also for {listed}.".strip()
+    text = f"{base} Also for {_listed([*items, *added])}.".strip()
     return text if len(text) <= MAX_DESCRIPTION_LENGTH else None
 
 
-def _pulling_parts(request: ProposalRequest) -> list[str]:
-    """The description without each part that shares words with inputs the skill took from
-    other skills, the strongest pull first (nothing when the description is one part)."""
-    inputs = [stems(f.input) for f in taken(request)]
-    parts = description_parts(request.description)
-    if not inputs or len(parts) < 2:
-        return []
-    pull = {part.index: sum(len(stems(part.text) & found) for found in inputs) for part in parts}
-    ranked = sorted(
-        (p for p in parts if pull[p.index] > 0), key=lambda p: (-pull[p.index], -p.index)
+def without_word(description: str, stem: str) -> str | None:
+    """`description` without every phrase that uses the word with this stem: a list phrase
+    (after a comma or semicolon) when the word is only there, else its whole sentence or
+    list item. None when the description would be left empty or unchanged."""
+    text = description
+    while True:
+        holding = [part for part in description_parts(text) if stem in stems(part.text)]
+        if not holding:
+            break
+        part = holding[0]
+        phrases = list(_PHRASE.finditer(part.text))
+        later = [m for m in phrases[1:] if stem in stems(m.group())]
+        if part.kind is PartKind.SENTENCE and later and stem not in stems(phrases[0].group()):
+            start, end = part.start + later[0].start() - 1, part.start + later[0].end()
+            while text[end - 1] in ".!?":  # the sentence keeps its full stop
+                end -= 1
+            text = tidy(text[:start] + text[end:])
+            continue
+        if len(description_parts(text)) < 2:
+            return None
+        text = without_part(text, part)
+    return text if text and text != description else None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A variant of the description, what was done, and its score on the train inputs."""
+
+    description: str
+    note: str
+    reaches: int = 0
+    """Missed train inputs that use an added word."""
+    frees: int = 0
+    """Taken train inputs that use a dropped word."""
+    risks: int = 0
+    """Other skills' train inputs that use an added word, plus the skill's own that lose
+    every word they shared with the description."""
+
+    @property
+    def score(self) -> int:
+        """What ranks the variants: reaches + frees - risks."""
+        return self.reaches + self.frees - self.risks
+
+
+def scored(edit: Edit, before: str, evidence: Evidence) -> Edit:
+    """`edit` with its reach on the train inputs (the description it changes: `before`)."""
+    old, new = stems(before), stems(edit.description)
+    added, removed = new - old, old - new
+    missed = {f.input for f in evidence.missed}
+    taken = {f.input for f in evidence.taken}
+    reaches = sum(1 for f in evidence.missed if stems(f.input) & added)
+    frees = sum(1 for f in evidence.taken if stems(f.input) & removed)
+    pulled = sum(1 for i in evidence.others if i.input not in taken and stems(i.input) & added)
+    stranded = sum(
+        1
+        for i in evidence.own
+        if i.input not in missed and stems(i.input) & old and not stems(i.input) & new
     )
-    return [without_part(request.description, part) for part in ranked]
+    return Edit(edit.description, edit.note, reaches, frees, pulled + stranded)
 
 
-def _edits(request: ProposalRequest) -> Iterator[_Edit]:
-    ranked = distinctive_words(request)
-    dropped = _pulling_parts(request)
-    first_drop = dropped[0] if dropped else None
-    added = "added words of missed inputs"
-    candidates: list[tuple[str | None, str]] = [
-        (_with_words(request.description, ranked[:2]), added),
-        (first_drop, "dropped the part closest to inputs taken from other skills"),
-        (_with_words(request.description, ranked[:1]), added),
-        (_with_words(request.description, ranked[:WORDS_PER_EDIT]), added),
-        (_with_words(first_drop, ranked[:2]), "dropped a part and " + added),
-        *((_with_words(request.description, [word]), added) for word in ranked[1:4]),
-        *((text, "dropped another part close to taken inputs") for text in dropped[1:]),
-        (_with_words(request.description, ranked[: 2 * WORDS_PER_EDIT]), added),
+def variants(request: ProposalRequest) -> list[Edit]:
+    """Every variant of the request's description, in the order they were built."""
+    adds = [term.word for term in terms_to_add(request)]
+    found: list[tuple[str | None, str]] = [
+        (with_words(request.description, adds[:count]), f"added {', '.join(adds[:count])}")
+        for count in range(1, min(len(adds), MAX_WORDS_ADDED) + 1)
     ]
-    for description, note in candidates:
-        if description:
-            yield _Edit(description, note)
+    for term in terms_to_drop(request)[:MAX_WORDS_DROPPED]:
+        dropped = without_word(request.description, term.stem)
+        if dropped is None:
+            continue
+        note = f"dropped the phrase with {term.word!r}"
+        found.append((dropped, note))
+        both = adds[:WORDS_ADDED_WITH_A_DROP]
+        found.append((with_words(dropped, both), f"{note} and added {', '.join(both)}"))
+    return [Edit(text, note) for text, note in found if text]
+
+
+def ranked_edits(request: ProposalRequest) -> list[Edit]:
+    """The distinct variants that score above zero on the train inputs, best first (ties:
+    the simpler edit, built first)."""
+    evidence = Evidence.of(request)
+    edits = [scored(edit, request.description, evidence) for edit in variants(request)]
+    order = sorted(range(len(edits)), key=lambda index: (-edits[index].score, index))
+    distinct: dict[str, Edit] = {}
+    for index in order:
+        if edits[index].score > 0:
+            distinct.setdefault(edits[index].description, edits[index])
+    return list(distinct.values())
 
 
 class OfflineProposer:
@@ -167,14 +162,16 @@ class OfflineProposer:
     name = OFFLINE_PROPOSER_NAME
 
     def propose(self, request: ProposalRequest) -> Proposal:
-        """The first edit not tried yet (the second on a retry); `NothingToPropose` when
-        every edit was tried."""
+        """The best variant not tried yet (the second best on a retry); `NothingToPropose`
+        when no variant is left."""
         tried = {entry.description.strip() for entry in request.history}
-        fresh = list(
-            dict.fromkeys(e.description for e in _edits(request) if e.description not in tried)
-        )
-        notes = {edit.description: edit.note for edit in _edits(request)}
+        fresh = [edit for edit in ranked_edits(request) if edit.description not in tried]
         choice = 1 if request.rejected is not None else 0
         if len(fresh) <= choice:
             raise NothingToPropose("the offline proposer has no edit left to try")
-        return Proposal(request.skill, fresh[choice], raw=notes[fresh[choice]])
+        edit = fresh[choice]
+        note = (
+            f"{edit.note} (train inputs: reaches {edit.reaches} missed, frees {edit.frees} "
+            f"taken, risks {edit.risks})"
+        )
+        return Proposal(request.skill, edit.description, raw=note)

@@ -96,9 +96,9 @@ def without_part(description: str, part: DescriptionPart) -> str:
         siblings = [p for p in parts if p.kind is part.kind and _same_list(description, p, part)]
         if len(siblings) == 1:
             sentence = next((s, e) for s, e in _sentence_spans(description) if s <= part.start < e)
-            return _tidy(description[: sentence[0]] + description[sentence[1] :])
+            return tidy(description[: sentence[0]] + description[sentence[1] :])
     removed = description[: part.start] + description[part.end :]
-    return _tidy(removed)
+    return tidy(removed)
 
 
 def _same_list(description: str, first: DescriptionPart, second: DescriptionPart) -> bool:
@@ -111,7 +111,8 @@ _SEPARATOR_BEFORE_END = re.compile(r"\s*[,;]\s*(?=[.!?]|$)")
 _SEPARATOR_AFTER_HEADER = re.compile(r"(?i)((?:TRIGGERS|NOT FOR)\s*:)\s*[,;]\s*")
 
 
-def _tidy(text: str) -> str:
+def tidy(text: str) -> str:
+    """`text` after a removal: no doubled or dangling list separators, single spaces."""
     text = _DOUBLE_SEPARATOR.sub(r"\1 ", text)
     text = _SEPARATOR_AFTER_HEADER.sub(r"\1 ", text)
     text = _SEPARATOR_BEFORE_END.sub("", text)

@@ -1,11 +1,11 @@
 """What a proposer is asked, what it answers, and which answers may be tried.
 
 A proposer gets the skill's current description, every other skill's description (the
-competition), the train failures that concern the skill and the descriptions tried so far
-with their train accuracy. Its answer must be a description Claude Code would accept as
-written by the rules (at most 1024 characters, no XML tags, the skill's name unchanged)
-and one not tried yet; an invalid answer is asked for once more, with the reason, and
-then skipped: it is never run, never written.
+competition), the train failures that concern the skill, every train input with what it
+expects, and the descriptions tried so far with their train accuracy. Its answer must be
+a description Claude Code would accept as written by the rules (at most 1024 characters,
+no XML tags, the skill's name unchanged) and one not tried yet; an invalid answer is
+asked for once more, with the reason, and then skipped: it is never run, never written.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ class TrainFailure:
 
 
 @dataclass(frozen=True)
+class TrainInput:
+    """A train case's input and what it expects (a skill, or a label such as "(ask)")."""
+
+    input: str
+    expected: str
+
+
+@dataclass(frozen=True)
 class TriedDescription:
     """A description already tried, with its train accuracy (None when it was not run)."""
 
@@ -56,6 +64,8 @@ class ProposalRequest:
     iteration: int
     rejected: str | None = None
     """Why the previous answer to this request was refused (on the retry only)."""
+    train_inputs: tuple[TrainInput, ...] = ()
+    """Every train case's input and expectation: whose vocabulary is whose."""
 
 
 @dataclass(frozen=True)

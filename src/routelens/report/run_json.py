@@ -57,6 +57,7 @@ def run_report_dict(
         "git_branch": run.git_branch,
         "environment": run.environment,
         "labels": dict(run.labels),
+        "settings": dict(run.settings),
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "slo": slo,

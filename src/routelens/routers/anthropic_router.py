@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
 from routelens.routers.claude_code import build_prompt
@@ -44,7 +45,7 @@ ANTHROPIC_ROUTER_NAME = "anthropic"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-6"
 DEFAULT_MAX_TOKENS = 256
 
-try:  # the SDK is an optional extra: pip install 'routelens[anthropic]'
+try:  # the SDK is an optional extra (install_hint('anthropic'))
     import anthropic
 except ImportError:  # pragma: no cover - exercised only without the extra
     anthropic = None  # type: ignore[assignment]
@@ -54,7 +55,7 @@ def _require_sdk() -> None:
     if anthropic is None:
         raise InputError(
             "--router",
-            "the anthropic router needs the SDK: pip install 'routelens[anthropic]'",
+            f"the anthropic router needs the SDK: {install_hint('anthropic')}",
             field="router",
         )
 

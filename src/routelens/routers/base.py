@@ -10,6 +10,7 @@ from routelens.store.records import RetryEvent
 from routelens.suite.models import ContextMessage, SkillSet
 
 __all__ = [
+    "ReportsRunDetails",
     "RetryEvent",
     "RouteRequest",
     "RouteResult",
@@ -109,4 +110,14 @@ class Router(Protocol):
 
     async def aclose(self) -> None:
         """Release connections or processes at the end of a run."""
+        ...
+
+
+@runtime_checkable
+class ReportsRunDetails(Protocol):
+    """A router that learns something about itself while it runs (the version of the CLI it
+    drives, say), which the run records in its settings when it ends."""
+
+    def run_details(self) -> Mapping[str, Any]:
+        """What to record; empty until learnt."""
         ...

@@ -144,6 +144,7 @@ class ClaudeCodeRouter:
         self.settings = settings or ClaudeCodeSettings()
         self.model = model
         self.prices = prices or load_price_table()
+        self._version: str | None = None
         found = shutil.which(self.settings.executable)
         if found is None:
             raise InputError(
@@ -194,10 +195,16 @@ class ClaudeCodeRouter:
             stream.malformed_lines,
             "estimated" if stream.cost_is_estimated else "reported",
         )
+        if stream.claude_code_version:
+            self._version = stream.claude_code_version
         personal = personal_skill_names(environment)
         return self._result(
             request, stream, returncode, stderr_tail, decided_at - started, personal
         )
+
+    def run_details(self) -> dict[str, str]:
+        """The Claude Code version the attempts ran on (from its `init` event), once seen."""
+        return {} if self._version is None else {"claude_code_version": self._version}
 
     def _stream(
         self, request: RouteRequest, workspace: AttemptWorkspace, environment: Mapping[str, str]

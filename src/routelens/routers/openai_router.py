@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.routers.api_call import ApiCaller
 from routelens.routers.base import RouteRequest, RouteResult, TokenUsage
 from routelens.routers.limits import (
@@ -37,7 +38,7 @@ DEFAULT_MAX_TOKENS = 256
 # local OpenAI-compatible servers ignore the key, but the SDK insists on one
 PLACEHOLDER_KEY_FOR_LOCAL_SERVERS = "not-needed"
 
-try:  # the SDK is an optional extra: pip install 'routelens[openai]'
+try:  # the SDK is an optional extra (install_hint('openai'))
     import openai
 except ImportError:  # pragma: no cover - exercised only without the extra
     openai = None  # type: ignore[assignment]
@@ -65,7 +66,7 @@ class OpenAIRouter:
         if openai is None:
             raise InputError(
                 "--router",
-                "the openai router needs the SDK: pip install 'routelens[openai]'",
+                f"the openai router needs the SDK: {install_hint('openai')}",
                 field="router",
             )
         if not model:

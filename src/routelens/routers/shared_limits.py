@@ -8,7 +8,7 @@ hash and changes it only in Lua scripts, which Redis runs atomically, on Redis's
 reads the `anthropic-ratelimit-*` headers and `retry-after` of its own answers and writes
 what they imply to the shared hash; concurrency (requests in flight) stays each process's.
 
-Needs the `redis` extra: pip install 'routelens[redis]'.
+Needs the `redis` extra.
 
 >>> schedule = shared_schedule("redis://127.0.0.1:6379/0", name="anthropic:m")  # doctest: +SKIP
 >>> limiter = AdaptiveLimiter(settings, schedule=schedule)  # doctest: +SKIP
@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.routers.rate_schedule import CATCH_UP_INTERVALS
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-REDIS_EXTRA_HINT: Final = "a shared limiter needs the redis extra: pip install 'routelens[redis]'"
+REDIS_EXTRA_HINT: Final = f"a shared limiter needs the redis extra: {install_hint('redis')}"
 KEY_PREFIX: Final = "routelens:limiter:"
 # the schedule is forgotten an hour after its last use
 STATE_TTL_S: Final = 3600

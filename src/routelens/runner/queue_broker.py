@@ -20,9 +20,10 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.store.urls import redact_url
 
-try:  # the queue is an optional extra: pip install 'routelens[queue]'
+try:  # the queue is an optional extra (install_hint('queue'))
     import dramatiq
     import redis
     from dramatiq.brokers.redis import RedisBroker
@@ -30,7 +31,7 @@ try:  # the queue is an optional extra: pip install 'routelens[queue]'
 except ImportError:  # pragma: no cover - exercised only without the extra
     dramatiq = None  # type: ignore[assignment]
 
-QUEUE_EXTRA_HINT: Final = "the work queue needs the queue extra: pip install 'routelens[queue]'"
+QUEUE_EXTRA_HINT: Final = f"the work queue needs the queue extra: {install_hint('queue')}"
 EXECUTOR_SCHEMES: Final = ("redis", "rediss")
 QUEUE_NAME: Final = "routelens"
 ACTOR_NAME: Final = "routelens_attempt"

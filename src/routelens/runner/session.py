@@ -15,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from routelens.errors import InputError
-from routelens.routers.base import Router
+from routelens.routers.base import ReportsRunDetails, Router
 from routelens.runner.engine import AttemptExecutor, AttemptObserver, WorkItem, plan_work
 from routelens.runner.verdicts import ANY_STEP, FIRST_STEP, VerdictRules, WorkflowRule
 from routelens.store.records import RunCaseRecord, RunRecord, RunSkillRecord, RunStatus, Verdict
@@ -249,7 +249,22 @@ def execute_run(
         )
     finally:
         store.set_run_status(run.run_id, ran.status, finished_at=datetime.now(UTC))
+        _record_router_details(store, run.run_id, router)
     return ran.outcome(store, run)
+
+
+def _record_router_details(store: Store, run_id: str, router: Router) -> None:
+    """What the router learnt about itself (a CLI's version) goes into the run's settings."""
+    if not isinstance(router, ReportsRunDetails):
+        return
+    details = dict(router.run_details())
+    if not details:
+        return
+    from routelens.store.run_progress import SettingsChange, update_run_settings
+
+    update_run_settings(
+        store, run_id, lambda settings, status: (SettingsChange({**settings, **details}), None)
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from routelens.errors import InputError
+from routelens.suite.builtin import is_builtin_route
 from routelens.suite.case_checks import case_warnings, string_problems, strip_unknown_keys
 from routelens.suite.hashing import canonical_json_hash
 from routelens.suite.models import Case, CaseSuite, Category, SkillSet
@@ -144,7 +145,8 @@ def _skill_name_problems(
     """Every skill a case names must exist (a skill left out as invalid: a warning)."""
     problems = []
     for field_path, name in case.named_skills():
-        if skills.resolve(name) is None:
+        # `builtin:<name>`: one of Claude Code's own skills, which no skills folder holds
+        if skills.resolve(name) is None and not is_builtin_route(name):
             parts: Path_ = (*base, *_split_field(field_path))
             if name in left_out:
                 problems.append(

@@ -16,7 +16,7 @@ def _accuracy_sentence(facts: SummaryFacts) -> str:
     accuracy = facts.accuracy
     period = f"the last {facts.window} ({facts.start.isoformat()} to {facts.end.isoformat()})"
     if not accuracy.decided:
-        errors = f" ({accuracy.errors} attempts ended in errors)" if accuracy.errors else ""
+        errors = f" ({_attempts(accuracy.errors)} ended in errors)" if accuracy.errors else ""
         return f"No attempt was decided in {period}{errors}."
     sentence = (
         f"In {period}, routing accuracy was {percent(accuracy.accuracy)} "
@@ -37,7 +37,9 @@ def _accuracy_sentence(facts: SummaryFacts) -> str:
     verdict = "meets" if accuracy.meets_slo else "is below"
     sentence += f", which {verdict} the {percent(accuracy.slo)} SLO."
     if accuracy.errors:
-        sentence += f" {accuracy.errors} attempts ended in errors ({percent(accuracy.error_rate)})."
+        sentence += (
+            f" {_attempts(accuracy.errors)} ended in errors ({percent(accuracy.error_rate)})."
+        )
     return sentence
 
 
@@ -112,3 +114,7 @@ def offline_summary(facts: SummaryFacts) -> str:
         _cost_sentence(facts),
     ]
     return " ".join(sentence for sentence in sentences if sentence)
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"

@@ -22,6 +22,7 @@ from typing import Final, Literal
 from urllib.parse import unquote
 
 from routelens.errors import InputError
+from routelens.extras import install_hint
 from routelens.telemetry import names
 
 OtlpProtocol = Literal["http/protobuf", "grpc"]
@@ -55,10 +56,8 @@ DEFAULT_PROMETHEUS_PORT: Final = 9464
 DEFAULT_HTTP_ENDPOINT: Final = "http://localhost:4318"
 DEFAULT_GRPC_ENDPOINT: Final = "http://localhost:4317"
 
-OTEL_EXTRA_HINT: Final = "telemetry needs the otel extra: pip install 'routelens[otel]'"
-GRPC_EXTRA_HINT: Final = (
-    "OTLP over gRPC needs the otel-grpc extra: pip install 'routelens[otel-grpc]'"
-)
+OTEL_EXTRA_HINT: Final = f"telemetry needs the otel extra: {install_hint('otel')}"
+GRPC_EXTRA_HINT: Final = f"OTLP over gRPC needs the otel-grpc extra: {install_hint('otel-grpc')}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,6 @@ from starlette.staticfiles import StaticFiles
 
 from routelens.config import RoutelensConfig
 from routelens.errors import InputError
-from routelens.publish import catalogue
 from routelens.store.sqlstore import Store
 from routelens.web.cache import PageCache, store_version
 from routelens.web.context import (
@@ -41,13 +40,14 @@ from routelens.web.context import (
     WebContext,
 )
 from routelens.web.defaults import DEFAULT_CACHE_SECONDS
+from routelens.web.grafana_links import grafana_url_for
 from routelens.web.pages.cases import case_page
 from routelens.web.pages.changes import change_page, changes_page
 from routelens.web.pages.confusion import confusion_page
 from routelens.web.pages.coverage import coverage_page
 from routelens.web.pages.experiments import experiment_page, experiments_page
 from routelens.web.pages.flaky import flaky_page
-from routelens.web.pages.overview import overview_page
+from routelens.web.pages.overview import overview_page, overview_summary
 from routelens.web.pages.patterns import patterns_page
 from routelens.web.pages.runs import run_page, runs_page
 from routelens.web.pages.skills import skill_page
@@ -58,6 +58,7 @@ from routelens.web.security import SecurityHeaders, TokenGate
 STATIC_PREFIX = "/static"
 
 PageBuilder = Callable[[WebContext, Mapping[str, str], Params], dict[str, Any]]
+PageOverlay = Callable[[WebContext, Params], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ class Page:
     path: str
     build: PageBuilder
     title: str
-    dashboard: str | None
     menu: str | None = None
+    fresh: PageOverlay | None = None
+    """Parts computed on every request, over the cached page (the executive summary, which
+    changes when a model's answer arrives, not when the store does)."""
 
     @property
     def api_path(self) -> str:
@@ -83,34 +86,35 @@ class Page:
 
 
 PAGES = (
-    Page("overview", "/", overview_page, "Overview", catalogue.DASHBOARD_EXECUTIVE, "Overview"),
-    Page("runs", "/runs", runs_page, "Runs", catalogue.DASHBOARD_QA, "Runs"),
-    Page("run", "/runs/{run_id:path}", run_page, "Run", catalogue.DASHBOARD_QA),
-    Page("case", "/cases/{case_id:path}", case_page, "Case", catalogue.DASHBOARD_QA),
-    Page("flaky", "/flaky", flaky_page, "Flaky cases", catalogue.DASHBOARD_QA, "Flaky"),
     Page(
-        "confusion", "/confusion", confusion_page, "Confusion", catalogue.DASHBOARD_QA, "Confusion"
+        "overview",
+        "/",
+        overview_page,
+        "Overview",
+        "Overview",
+        fresh=overview_summary,
     ),
-    Page(
-        "coverage", "/coverage", coverage_page, "Coverage", catalogue.DASHBOARD_SKILLS, "Coverage"
-    ),
+    Page("runs", "/runs", runs_page, "Runs", "Runs"),
+    Page("run", "/runs/{run_id:path}", run_page, "Run"),
+    Page("case", "/cases/{case_id:path}", case_page, "Case"),
+    Page("flaky", "/flaky", flaky_page, "Flaky cases", "Flaky"),
+    Page("confusion", "/confusion", confusion_page, "Confusion", "Confusion"),
+    Page("coverage", "/coverage", coverage_page, "Coverage", "Coverage"),
     Page(
         "patterns",
         "/patterns",
         patterns_page,
         "Failed-input patterns",
-        catalogue.DASHBOARD_QA,
         "Patterns",
     ),
-    Page("skill", "/skills/{name:path}", skill_page, "Skill", catalogue.DASHBOARD_SKILLS),
-    Page("changes", "/changes", changes_page, "Changes", catalogue.DASHBOARD_SKILLS, "Changes"),
-    Page("change", "/changes/{event_id}", change_page, "Change", catalogue.DASHBOARD_SKILLS),
+    Page("skill", "/skills/{name:path}", skill_page, "Skill"),
+    Page("changes", "/changes", changes_page, "Changes", "Changes"),
+    Page("change", "/changes/{event_id}", change_page, "Change"),
     Page(
         "experiments",
         "/experiments",
         experiments_page,
         "Experiments",
-        catalogue.DASHBOARD_EXPERIMENTS,
         "Experiments",
     ),
     Page(
@@ -118,19 +122,15 @@ PAGES = (
         "/experiments/{name:path}",
         experiment_page,
         "Experiment",
-        catalogue.DASHBOARD_EXPERIMENTS,
     ),
-    Page("sre", "/sre", sre_page, "SRE", catalogue.DASHBOARD_SRE, "SRE"),
+    Page("sre", "/sre", sre_page, "SRE", "SRE"),
 )
 """Every page, in menu order."""
 
 
 def grafana_link(config: RoutelensConfig, page: Page) -> str | None:
-    """The Grafana dashboard matching `page`, when `[serve] grafana_url` is set."""
-    base = config.serve.grafana_url
-    if base is None or page.dashboard is None:
-        return None
-    return f"{base.rstrip('/')}/d/{page.dashboard}"
+    """The Grafana panel matching `page`, when `[serve] grafana_url` is set."""
+    return grafana_url_for(config, page.name)
 
 
 def _error_page(status: int, title: str, message: str) -> Response:
@@ -155,6 +155,8 @@ def _endpoint(page: Page, context: WebContext, *, api: bool) -> Callable[[Reques
         key = (page.name, tuple(sorted(request.path_params.items())), str(request.query_params))
         try:
             data = context.cached(key, lambda: page.build(context, request.path_params, params))
+            if page.fresh is not None:
+                data = {**data, **page.fresh(context, params)}
         except PageNotFound as missing:
             if api:
                 return JSONResponse({"error": str(missing)}, status_code=404)

@@ -19,6 +19,7 @@ from typing import Any
 
 from routelens.analytics.cost import cost_report, cost_report_dict, projected_month_usd
 from routelens.analytics.trend import trend_report_dict
+from routelens.analytics.window import parse_window
 from routelens.commands.trend import build_trend_report
 from routelens.store.period_reads import daily_spend
 from routelens.store.run_lookup import RunQuery, list_runs
@@ -27,6 +28,7 @@ from routelens.web.context import Params, WebContext
 from routelens.web.pages.formats import run_row
 
 DEFAULT_WINDOW = "30d"
+SUMMARY_WINDOW = "7d"
 RELEASES_SHOWN = 8
 WAITING_SUMMARY = {
     "status": "waiting",
@@ -55,9 +57,6 @@ def overview_page(context: WebContext, path: Mapping[str, str], params: Params) 
     comparison = trend_dict["comparison"]
     if comparison is not None:
         comparison["groups"] = comparison["groups"][-RELEASES_SHOWN:]
-    summary = (
-        WAITING_SUMMARY if context.summary is None else context.summary(context, attempt_filter)
-    )
     return {
         "window": window_text,
         "slo": config.slo,
@@ -76,8 +75,17 @@ def overview_page(context: WebContext, path: Mapping[str, str], params: Params) 
         "max_error_rate": config.max_error_rate,
         "cost": cost,
         "latest_run": _latest_run(context, config.slo),
-        "executive_summary": summary,
     }
+
+
+def overview_summary(context: WebContext, params: Params) -> dict[str, Any]:
+    """The executive summary, asked afresh on every request: it answers at once (cached
+    text, or the offline text while a model writes). It speaks of the last week and the
+    week before, whatever window the charts show."""
+    if context.summary is None:
+        return {"executive_summary": WAITING_SUMMARY}
+    summary_filter = context.window_filter(parse_window(SUMMARY_WINDOW))
+    return {"executive_summary": context.summary(context, summary_filter)}
 
 
 def _latest_run(context: WebContext, slo: float) -> dict[str, Any] | None:

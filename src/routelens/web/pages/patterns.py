@@ -1,14 +1,17 @@
 """`/patterns`: failed inputs grouped by meaning, and a word cloud of their terms.
 
-The analysis comes from the patterns provider (`routelens.analytics.patterns`, wired by the
-server when that module is installed). The page reads a plain dict:
+The analysis comes from the patterns provider (web/providers.py, which runs
+`routelens.analytics.patterns` as `routelens patterns` does). The page reads the object
+`routelens patterns --json` prints, for the page's window:
 
-    {"method": "tfidf-lsa+agglomerative",
-     "clusters": [{"top_terms": ["sprint", "board"], "size": 12, "accuracy": 0.4,
-                   "examples": [{"case_id": "TC031", "input": "show me the sprint"}]}],
-     "terms": [{"term": "sprint", "weight": 0.82}]}
+    {"method": "agglomerative", "failed_inputs": 41, "truncated": false,
+     "clusters": [{"name": "sprint, board", "top_terms": ["sprint", "board"], "inputs": 12,
+                   "failures": 30, "accuracy": 0.4,
+                   "examples": [{"input": "show me the sprint", "failures": 3, "decided": 3}]}],
+     "unclustered": {...}, "terms": [{"term": "sprint", "failures": 30, "weight": 0.82}]}
 
-Without a provider the page says it is waiting for that module (`status: "waiting"`).
+Without a provider the page says it is waiting (`status: "waiting"`); without the
+`patterns` extra it says how to install it (`status: "missing"`).
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ def patterns_page(context: WebContext, path: Mapping[str, str], params: Params) 
         }
     found = context.patterns(context, context.window_filter(window))
     return {
+        "method": None,
+        "clusters": [],
+        "terms": [],
+        **found,
         "window": window_text,
-        "status": "ready",
+        "status": found.get("status", "ready"),
         "module": PATTERNS_MODULE,
-        "method": found.get("method"),
-        "clusters": list(found.get("clusters", [])),
-        "terms": list(found.get("terms", [])),
     }

@@ -25,6 +25,11 @@
     return value === null || value === undefined ? "–" : (value * 100).toFixed(digits === undefined ? 1 : digits) + "%";
   }
 
+  // An axis tick as a percentage with no more digits than it needs: 80%, 1.2%, 0.25%.
+  function axisPercent(value) {
+    return parseFloat((value * 100).toFixed(2)) + "%";
+  }
+
   // Red (0) → amber (0.5) → green (1) for an accuracy; grey when unknown.
   function accuracyColour(value) {
     if (value === null || value === undefined) return GREY;
@@ -43,7 +48,7 @@
     };
   }
 
-  const percentAxis = { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => percent(v, 0) } };
+  const percentAxis = { type: "value", min: 0, max: 1, axisLabel: { formatter: axisPercent } };
 
   function baseTooltip(format) {
     return { trigger: "axis", formatter: format, confine: true };
@@ -80,7 +85,7 @@
         tooltip: axisTooltip((v) => percent(v, 2)),
         grid: { left: 50, right: 20, top: 30, bottom: 40 },
         xAxis: { type: "category", data: data.days.map((d) => d.day) },
-        yAxis: { type: "value", min: 0, axisLabel: { formatter: (v) => percent(v, 0) } },
+        yAxis: { type: "value", min: 0, axisLabel: { formatter: axisPercent } },
         series: [{
           name: "error rate",
           type: "bar",
@@ -272,7 +277,7 @@
         legend: { top: 0 },
         grid: { left: 50, right: 20, top: 30, bottom: 40 },
         xAxis: { type: "category", data: data.days.map((d) => d.day) },
-        yAxis: { type: "value", min: 0, axisLabel: { formatter: (v) => percent(v, 1) } },
+        yAxis: { type: "value", min: 0, axisLabel: { formatter: axisPercent } },
         series: [
           { name: "429/529", type: "bar", data: data.days.map((d) => d.rate_limited_share), itemStyle: { color: AMBER } },
           { name: "5xx", type: "bar", data: data.days.map((d) => d.server_error_share), itemStyle: { color: RED } },

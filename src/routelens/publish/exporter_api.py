@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client.utils import floatToGoString
 from sqlalchemy import func, select
@@ -48,7 +50,8 @@ def read_retries(context: ScrapeContext) -> dict[tuple[str, str, str], dict[str,
             .select_from(rows.join(schema.runs, rows.c.run_id == runs.run_id))
             .group_by(*keys)
         )
-        for router, model, status, error_type, logged, retries in context.connection.execute(query):
+        results: Iterable[Any] = context.connection.execute(query)
+        for router, model, status, error_type, logged, retries in results:
             if logged:
                 kind = retry_error_kind(None if status is None else int(status), error_type)
             else:  # before schema v2: a count without a log

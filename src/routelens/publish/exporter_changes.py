@@ -162,15 +162,15 @@ def _change_impact(
     period = Period(start=context.now - timedelta(days=CHANGE_IMPACT_DAYS), end=context.now)
     rows = rollup_rows(context.dialect, ATTEMPTS, period)
     keys = [rows.c.expected_skill, rows.c.expected_skill_hash]
-    passed, failed = verdict_sums(rows.c.verdict, rows.c.attempts)[:2]
+    passed_sum, failed_sum = verdict_sums(rows.c.verdict, rows.c.attempts)[:2]
     query = (
-        select(*keys, passed, failed)
+        select(*keys, passed_sum, failed_sum)
         .where(rows.c.expected_skill.in_(sorted(latest)) if latest else false())
         .group_by(*keys)
     )
     verdicts: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))
-    rows: Iterable[Any] = context.connection.execute(query)
-    for skill, digest, passed, failed in rows:
+    results: Iterable[Any] = context.connection.execute(query)
+    for skill, digest, passed, failed in results:
         if digest is not None:
             verdicts[(str(skill), str(digest))] = (int(passed or 0), int(failed or 0))
     for skill, (old, new) in sorted(latest.items()):

@@ -98,7 +98,7 @@ def read_route_sums(context: ScrapeContext, window: str) -> list[RouteSums]:
         .group_by(*keys)
     )
     return [
-        RouteSums(*row[:8], bool(row[8]), tuple(float(value or 0) for value in row[9:]))
+        RouteSums(*row[:8], bool(row[8]), tuple(float(value or 0) for value in row[9:]))  # type: ignore[call-arg]
         for row in context.connection.execute(query)
     ]
 

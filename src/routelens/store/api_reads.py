@@ -10,6 +10,7 @@ exact when the values near a percentile are few or equal; docs/web.md).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -145,7 +146,8 @@ def _retries_by_kind(
         .group_by(*keys)
     )
     found: defaultdict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for group, status, error_type, retries in connection.execute(query):
+    results: Iterable[Any] = connection.execute(query)
+    for group, status, error_type, retries in results:
         kind = retry_error_kind(None if status is None else int(status), error_type)
         found[str(group)][kind] += int(retries)
     return {group: dict(sorted(kinds.items())) for group, kinds in found.items()}

@@ -131,9 +131,12 @@ def key_elements(table: Table, keys: tuple[str, ...]) -> list[ColumnElement[obje
             elements.append(column)
             continue
         # written out, not bound: PostgreSQL matches ON CONFLICT's elements to the index's
-        empty = literal_column("''" if isinstance(column.type, String) else "0")
+        empty: ColumnElement[object] = literal_column(
+            "''" if isinstance(column.type, String) else "0"
+        )
         # PostgreSQL wants an index expression that is not a function call in parentheses
-        elements += [func.coalesce(column, empty), Grouping(column.is_(None))]
+        is_null: ColumnElement[object] = Grouping(column.is_(None))  # type: ignore[arg-type]
+        elements += [func.coalesce(column, empty), is_null]
     return elements
 
 

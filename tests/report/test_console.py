@@ -7,9 +7,10 @@ from datetime import datetime
 
 from rich.console import Console
 
+from routelens.analytics.failures import FailedCase
 from routelens.analytics.summary import summarize_attempts
 from routelens.analytics.trigger_rate import TriggerRule
-from routelens.report.console import render_run_summary, render_runs_table
+from routelens.report.console import render_failed_cases, render_run_summary, render_runs_table
 from routelens.store.records import AttemptRecord, RunStatus, Verdict
 from tests.factories import make_attempt, make_run
 
@@ -186,3 +187,20 @@ def test_skips_trigger_rates_and_confirmations_are_printed() -> None:
     assert "Queries passing the trigger-rate rule: 1/2" in text
     assert "  s9 (edge): needs a board" in text
     assert "Skipped (1 cases, never in the accuracy)" in text
+
+
+def test_failed_cases_name_what_each_case_expected_not_ask_for_every_missing_skill() -> None:
+    failures = [
+        FailedCase("neg-1", "negative", "open the pod bay doors", None, 2, 2, 0,
+                   (("deploy", 2),), (), None, None),
+        FailedCase("amb-1", "disambiguation", "sprint stuff", None, 1, 1, 0,
+                   (("none", 1),), (), None, "Sprint details or issues?"),
+    ]  # fmt: skip
+    console = new_console()
+    render_failed_cases(console, failures)
+    text = console.export_text()
+    negative_row = next(line for line in text.splitlines() if "neg-1" in line)
+    ask_row = next(line for line in text.splitlines() if "amb-1" in line)
+    assert "(negative)" in negative_row
+    assert "(ask)" not in negative_row
+    assert "(ask)" in ask_row

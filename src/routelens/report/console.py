@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from routelens.analytics.failures import FailedCase
-from routelens.analytics.summary import GroupAccuracy, RunSummary
+from routelens.analytics.summary import GroupAccuracy, RunSummary, expectation_label
 from routelens.report.suite_notes import render_suite_notes
 from routelens.store.records import RunRecord
 
@@ -194,7 +194,7 @@ def _failure_cells(case: FailedCase) -> tuple[str, str, str, str, str, str, str]
         case.case_id,
         case.category,
         case.input or "(empty)",
-        case.expected or "(ask)",
+        expectation_label(case.category, case.expected),
         actual,
         f"{case.passed}/{case.attempts}",
         question,

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from routelens.analytics.summary import ASK_LABEL
+from routelens.analytics.summary import expectation_label
 from routelens.errors import InputError
 from routelens.store.coverage_reads import CoverageCell, run_coverage
 from routelens.store.run_lookup import LATEST, find_run
@@ -35,7 +35,7 @@ def coverage_page(context: WebContext, path: Mapping[str, str], params: Params) 
         raise PageNotFound(error.message) from None
     by_skill: defaultdict[str, list[CoverageCell]] = defaultdict(list)
     for cell in run_coverage(context.store.engine, run.run_id):
-        by_skill[cell.expected_skill or ASK_LABEL].append(cell)
+        by_skill[expectation_label(cell.category, cell.expected_skill)].append(cell)
     tested = {skill.name for skill in context.store.run_skills(run.run_id)}
     skills = []
     for name in sorted(tested | set(by_skill)):

@@ -205,10 +205,13 @@ def random_start(rng: random.Random) -> datetime:
     return DAY0 + offset
 
 
-def record_history(store: Store, seed: int = 15, per_run: int = 90) -> History:
+def record_history(
+    store: Store, seed: int = 15, per_run: int = 90, *, clear_logs: bool = True
+) -> History:
     """Write the seeded history: four runs of `per_run` attempts at random times over six
     days (a few exactly on an hour, a few finishing in a later hour than they started), in
-    batches of several attempts; then clear a few retry logs (attempts from before v2)."""
+    batches of several attempts; then (`clear_logs`) clear a few retry logs, as attempts
+    from before schema v2 have none, and rebuild the rollups."""
     rng = random.Random(seed)
     for run in HISTORY_RUNS:
         store.create_run(run, [], [])
@@ -218,7 +221,7 @@ def record_history(store: Store, seed: int = 15, per_run: int = 90) -> History:
         attempts = [random_attempt(rng, run.run_id, i, s) for i, s in enumerate(starts)]
         for start in range(0, len(attempts), 25):
             store.record_attempts(attempts[start : start + 25])
-    unlogged = _clear_some_retry_logs(store, rng)
+    unlogged = _clear_some_retry_logs(store, rng) if clear_logs else frozenset()
     return History(HISTORY_RUNS, unlogged)
 
 

@@ -118,7 +118,7 @@ def test_an_attempt_overwritten_into_another_hour_leaves_its_old_one(store: Stor
 
 
 def test_a_random_history_recorded_in_batches_matches_a_rebuild(store: Store) -> None:
-    record_history(store, per_run=60)
+    record_history(store, per_run=60, clear_logs=False)
     assert_rollups_current(store)
 
 
@@ -235,7 +235,7 @@ def test_runs_delete_and_prune_take_their_rollups_with_them(
     old_start = datetime(2023, 6, 1, tzinfo=UTC)
     prune_days = (datetime.now(UTC) - datetime(2024, 1, 1, tzinfo=UTC)).days
     with open_store(url) as store:
-        record_history(store, per_run=30)
+        record_history(store, per_run=30, clear_logs=False)
         store.create_run(make_run("run-old", started_at=old_start), [], [])
         store.record_attempt(_attempt("a", HOUR, run_id="run-old"))
         assert _rollup_run_ids(store) == {"run-a", "run-b", "run-c", "run-d", "run-old"}

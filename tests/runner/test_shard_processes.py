@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from routelens.cli import app
 from routelens.store import RunStatus, open_store
 from tests.runner.conftest import start_routelens
+from tests.store.rollup_support import assert_rollups_current
 
 runner = CliRunner()
 SHARDS = 3
@@ -119,6 +120,9 @@ def test_shards_on_one_store_make_one_run_that_the_last_shard_gates(
     finished = json.loads(out)
     assert (code, finished["status"], finished["gate"]) == (1, "completed", last["gate"])
     assert finished["attempts"] == len(sharded)
+    # shards writing one run at once leave the rollups as a rebuild would sum them
+    with open_store(shared_store_url) as store:
+        assert_rollups_current(store)
 
 
 def test_a_shard_job_reports_its_own_attempts_in_junit(

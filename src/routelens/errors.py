@@ -27,11 +27,22 @@ class InputError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        """`file:line: field: message`, dropping the parts that are unknown."""
-        location = self.source if self.line is None else f"{self.source}:{self.line}"
-        prefix = f"{location}: {self.field}: " if self.field else f"{location}: "
+        """`file:line: field: message`, dropping the parts that are unknown; always one line
+        (control characters in a file name or field are escaped, the message's whitespace
+        collapsed).
+        """
+        source = _printable(self.source)
+        location = source if self.line is None else f"{source}:{self.line}"
+        prefix = f"{location}: {_printable(self.field)}: " if self.field else f"{location}: "
         return prefix + " ".join(self.message.split())
 
     def detail_lines(self) -> list[str]:
         """Lines printed before the one-line message (a list of several problems); none here."""
         return []
+
+
+def _printable(text: str) -> str:
+    """`text` with each unprintable character (a newline, a control character) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

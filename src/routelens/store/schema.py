@@ -353,4 +353,12 @@ def attempt_from_row(row: RowMapping) -> AttemptRecord:
 
 def _record_values(record_type: type[Any], row: RowMapping) -> dict[str, Any]:
     # Columns the record does not know (surrogate keys) are dropped here.
-    return {f.name: row[f.name] for f in fields(record_type)}
+    return {name: row[name] for name in _FIELD_NAMES[record_type]}
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
+    record_type: tuple(record_field.name for record_field in fields(record_type))
+    for record_type in (RunRecord, RunSkillRecord, RunCaseRecord, AttemptRecord)
+}
+"""Each record's field names: `fields()` rebuilds its list on every call, and a run page
+reads thousands of rows."""

@@ -30,6 +30,7 @@ from routelens.experiments.model import (
 )
 from routelens.experiments.storage import (
     arm_attempts,
+    arm_case_count,
     insert_experiment,
     require_experiment,
     save_experiment,
@@ -116,7 +117,7 @@ def experiment_comparison(store: Store, record: ExperimentRecord) -> ExperimentC
             f"{record.name}` first",
             field="status",
         )
-    planned = len(store.run_cases(record.control_run_id)) * record.repeat
+    planned = arm_case_count(store, record.control_run_id) * record.repeat
     return compare_arms(
         arm_attempts(store, record.control_run_id),
         arm_attempts(store, record.treatment_run_id),

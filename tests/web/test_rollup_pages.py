@@ -282,6 +282,8 @@ def test_sre_equals_the_attempts(planted: tuple[TestClient, list[AttemptRecord]]
         "method": "log_buckets",
         "relative_error": LATENCY_RELATIVE_ERROR,
     }
+    page = client.get("/sre?window=7d").text
+    assert "estimated from latencies counted in log buckets: within 2.2% of the exact" in page
 
 
 def test_confusion_equals_the_attempts(planted: tuple[TestClient, list[AttemptRecord]]) -> None:

@@ -80,6 +80,7 @@ def test_folders_with_a_planted_difference_end_in_adopt(
     assert comparison.treatment.accuracy == 1.0
     assert comparison.sequence.estimate == pytest.approx(0.75)
     assert comparison.recommendation is Recommendation.TREATMENT_BETTER
+    assert comparison.planned_pairs == 40  # the control run's 4 cases x 10 repeats
     assert comparison.complete
 
     concluded = conclude_experiment(store, "sharper")

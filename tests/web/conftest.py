@@ -14,7 +14,10 @@ from routelens.config import RoutelensConfig
 from routelens.store import Store, open_store
 from routelens.web.app import create_app
 from tests.fakes.api_server import FakeApiServer
+from tests.store.conftest import backend, store_url_factory
 from tests.web.history import FilledStore, build_filled_store
+
+__all__ = ["backend", "store_url_factory"]
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ from routelens.experiments import (
     run_experiment,
 )
 from routelens.experiments.execution import pending_attempts
+from routelens.experiments.lifecycle import ArmRows
 from routelens.experiments.storage import insert_experiment, require_experiment
 from routelens.report.progress import RunProgress
 from routelens.store import Store
@@ -144,8 +145,11 @@ def run(
         raise typer.Exit(exit_code_for_signal(int(outcome.interrupted_by or signal.SIGINT)))
 
 
-def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, Any]:
-    """The object `experiment status --json` prints (the web experiment page shows it too)."""
+def experiment_status_dict(
+    record: ExperimentRecord, store: Store, arms: ArmRows | None = None
+) -> dict[str, Any]:
+    """The object `experiment status --json` prints (the web experiment page shows it too;
+    `arms`: the arms' attempts, when the caller has read them already)."""
     view: dict[str, Any] = {
         "name": record.name,
         "status": str(record.status),
@@ -164,7 +168,7 @@ def experiment_status_dict(record: ExperimentRecord, store: Store) -> dict[str, 
     if record.summary is not None:
         view["comparison"] = record.summary
     elif record.control_run_id is not None:
-        view["comparison"] = experiment_comparison(store, record).to_dict()
+        view["comparison"] = experiment_comparison(store, record, arms).to_dict()
     return view
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from routelens.analytics.compare import AttemptOutcome, compare_outcomes, comparison_as_dict
 from routelens.errors import InputError
 from routelens.experiments.analysis import (
+    ArmAttempt,
     ExperimentComparison,
     Recommendation,
     compare_arms,
@@ -30,6 +32,7 @@ from routelens.experiments.model import (
 )
 from routelens.experiments.storage import (
     arm_attempts,
+    arm_case_count,
     insert_experiment,
     require_experiment,
     save_experiment,
@@ -107,8 +110,15 @@ def planned_experiment(plan: ExperimentPlan) -> ExperimentRecord:
     return record
 
 
-def experiment_comparison(store: Store, record: ExperimentRecord) -> ExperimentComparison:
-    """Compare the arms of an experiment as the store has them now."""
+ArmRows = tuple[Sequence[ArmAttempt], Sequence[ArmAttempt]]
+"""The control arm's attempts and the treatment arm's, as `arm_attempts` reads them."""
+
+
+def experiment_comparison(
+    store: Store, record: ExperimentRecord, arms: ArmRows | None = None
+) -> ExperimentComparison:
+    """Compare the arms of an experiment as the store has them now (`arms`: their attempts,
+    when the caller has read them already)."""
     if record.control_run_id is None or record.treatment_run_id is None:
         raise InputError(
             store.display_url,
@@ -116,12 +126,13 @@ def experiment_comparison(store: Store, record: ExperimentRecord) -> ExperimentC
             f"{record.name}` first",
             field="status",
         )
-    planned = len(store.run_cases(record.control_run_id)) * record.repeat
-    return compare_arms(
-        arm_attempts(store, record.control_run_id),
-        arm_attempts(store, record.treatment_run_id),
-        planned_pairs=planned,
-    )
+    planned = arm_case_count(store, record.control_run_id) * record.repeat
+    if arms is None:
+        arms = (
+            arm_attempts(store, record.control_run_id),
+            arm_attempts(store, record.treatment_run_id),
+        )
+    return compare_arms(*arms, planned_pairs=planned)
 
 
 def _fixed_sample_comparison(store: Store, record: ExperimentRecord) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping, func, select
 from sqlalchemy.exc import IntegrityError
 
 from routelens.errors import InputError
@@ -42,6 +42,14 @@ def arm_attempts(store: Store, run_id: str) -> list[ArmAttemptRow]:
             ArmAttemptRow(row[0], int(row[1]), Verdict(row[2]), row[3])
             for row in connection.execute(query)
         ]
+
+
+def arm_case_count(store: Store, run_id: str) -> int:
+    """How many cases an arm's run tests (counted, without reading their definitions)."""
+    cases = schema.run_cases.c
+    query = select(func.count()).select_from(schema.run_cases).where(cases.run_id == run_id)
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def experiment_to_row(record: ExperimentRecord) -> dict[str, Any]:

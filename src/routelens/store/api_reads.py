@@ -3,8 +3,9 @@
 Grouped by UTC day or by run over an `AttemptFilter`, from the rollups (`store/rollups.py`):
 sums of the attempt rollup, retries of each attempt's JSON `retry_log` counted by HTTP
 status and error type, and latency percentiles estimated from the decided attempts' log
-histograms (`analytics.api_health.percentiles_from_buckets`: within 2.2% of the exact value,
-exact when the values near a percentile are few or equal; docs/web.md).
+histograms (`analytics.api_health.percentiles_from_buckets`: within `LATENCY_RELATIVE_ERROR`,
+2.2%, of the exact value, exact when the values near a percentile are few or equal;
+docs/web.md).
 """
 
 from __future__ import annotations
@@ -21,9 +22,17 @@ from routelens.analytics.summary import TokenTotals
 from routelens.analytics.window import AttemptFilter
 from routelens.store.rollup_reads import Period, rollup_rows
 from routelens.store.rollups import ATTEMPTS, LATENCIES, RETRIES
-from routelens.store.sql_functions import day_of_hour, epoch_seconds, verdict_sums
+from routelens.store.sql_functions import (
+    LOG_BUCKETS_PER_DOUBLING,
+    day_of_hour,
+    epoch_seconds,
+    verdict_sums,
+)
 
 API_PERCENTILES = (50.0, 95.0, 99.0)
+LATENCY_RELATIVE_ERROR = 2 ** (1 / LOG_BUCKETS_PER_DOUBLING) - 1
+"""How far a latency percentile may be from the exact one, relative to it (a log bucket's
+width, 2.2%): an estimate and the exact value at a rank both lie in one bucket."""
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 

@@ -76,9 +76,10 @@ def latest_case_options(
 ) -> dict[str, tuple[str, ...]]:
     """Each case's `disambiguation_options` as the newest run that has the case defined it.
 
-    Runs are visited newest first (start, then id), a few at a time, each looked up by its
-    `run_cases` key for the cases still without a definition: usually the newest run
-    defines them all, and `run_cases` is never scanned by case id.
+    Runs are visited newest first (start, then id), the newest alone, then a few more at a
+    time, each looked up by its `run_cases` key for the cases still without a definition:
+    usually the newest run defines them all, so one statement reads one definition per
+    case, and `run_cases` is never scanned by case id.
     """
     if not case_ids:
         return {}
@@ -90,10 +91,10 @@ def latest_case_options(
     remaining = set(case_ids)
     with engine.connect() as connection:
         ordered = [str(run_id) for (run_id,) in connection.execute(newest_first)]
-        for start in range(0, len(ordered), _RUNS_PER_STATEMENT):
-            if not remaining:
-                break
-            chunk = ordered[start : start + _RUNS_PER_STATEMENT]
+        start, size = 0, 1
+        while remaining and start < len(ordered):
+            chunk = ordered[start : start + size]
+            start, size = start + size, min(size * 4, _RUNS_PER_STATEMENT)
             query = select(cases.run_id, cases.case_id, cases.definition).where(
                 cases.run_id.in_(chunk), cases.case_id.in_(sorted(remaining))
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -345,12 +346,35 @@ def attempt_to_row(attempt: AttemptRecord) -> dict[str, Any]:
 
 def attempt_from_row(row: RowMapping) -> AttemptRecord:
     """An attempt record from an `attempts` row."""
-    values = _record_values(AttemptRecord, row)
-    values["verdict"] = Verdict(values["verdict"])
-    values["retry_log"] = tuple(RetryEvent(**event) for event in values["retry_log"] or ())
-    return AttemptRecord(**values)
+    return attempt_from_values([row[name] for name in _FIELD_NAMES[AttemptRecord]])
+
+
+def attempt_record_columns() -> list[Column[Any]]:
+    """The `attempts` columns of an attempt record, in its fields' order (for
+    `attempt_from_values`)."""
+    return [attempts.c[name] for name in _FIELD_NAMES[AttemptRecord]]
+
+
+def attempt_from_values(values: Sequence[Any]) -> AttemptRecord:
+    """An attempt record from the values of `attempt_record_columns()`, in that order:
+    built by position, a run's thousands of rows without a dict each."""
+    fields_in_order = list(values)
+    fields_in_order[_VERDICT] = Verdict(fields_in_order[_VERDICT])
+    logged = fields_in_order[_RETRY_LOG] or ()
+    fields_in_order[_RETRY_LOG] = tuple(RetryEvent(**event) for event in logged)
+    return AttemptRecord(*fields_in_order)
 
 
 def _record_values(record_type: type[Any], row: RowMapping) -> dict[str, Any]:
     # Columns the record does not know (surrogate keys) are dropped here.
-    return {f.name: row[f.name] for f in fields(record_type)}
+    return {name: row[name] for name in _FIELD_NAMES[record_type]}
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
+    record_type: tuple(record_field.name for record_field in fields(record_type))
+    for record_type in (RunRecord, RunSkillRecord, RunCaseRecord, AttemptRecord)
+}
+"""Each record's field names: `fields()` rebuilds its list on every call, and a run page
+reads thousands of rows."""
+_VERDICT = _FIELD_NAMES[AttemptRecord].index("verdict")
+_RETRY_LOG = _FIELD_NAMES[AttemptRecord].index("retry_log")

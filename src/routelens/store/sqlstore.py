@@ -332,13 +332,13 @@ class Store:
         """A run's attempts in the order they were scheduled."""
         table = schema.attempts
         statement = (
-            select(table)
+            select(*schema.attempt_record_columns())
             .where(table.c.run_id == run_id)
             .order_by(table.c.sequence_number, table.c.case_id, table.c.repeat_index)
         )
         with self._engine.connect() as connection:
-            rows = connection.execute(statement).mappings().all()
-        return [schema.attempt_from_row(row) for row in rows]
+            rows = connection.execute(statement).all()
+        return [schema.attempt_from_values(row) for row in rows]
 
     def attempt_keys(
         self, run_id: str, verdicts: Collection[Verdict] | None = None

@@ -29,14 +29,16 @@ def experiment_page(context: WebContext, path: Mapping[str, str], params: Params
     record = get_experiment(context.store, path["name"])
     if record is None:
         raise PageNotFound(f"no experiment {path['name']!r} in this store")
-    view = experiment_status_dict(record, context.store)
-    view["path"] = []
     control, treatment = record.run_id(Arm.CONTROL), record.run_id(Arm.TREATMENT)
+    arms = None
+    if control is not None and treatment is not None:
+        # read once, for the status's comparison and for the path
+        arms = (arm_attempts(context.store, control), arm_attempts(context.store, treatment))
+    view = experiment_status_dict(record, context.store, arms)
+    view["path"] = []
     comparison = view.get("comparison")
-    if control is not None and treatment is not None and comparison is not None:
-        outcomes = paired_outcomes(
-            arm_attempts(context.store, control), arm_attempts(context.store, treatment)
-        )
+    if arms is not None and comparison is not None:
+        outcomes = paired_outcomes(*arms)
         view["path"] = [
             {"pairs": look.pairs, "estimate": look.estimate, "low": look.low, "high": look.high}
             for look in confidence_sequence_path(

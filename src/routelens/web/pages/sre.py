@@ -4,6 +4,8 @@ A request is one HTTP call (an attempt's first, and one per retry). The 429 shar
 retries answered 429 or 529 and attempts that ended in one, over requests; the 5xx share
 the same for other 5xx statuses. `by_model` is `routelens cost --json`'s `by_model`.
 Worker utilisation is a run's busy time ÷ (workers x wall time), as the exporter's gauge.
+Latency percentiles are estimated from log-bucketed latencies (`store/api_reads.py`), within
+`latency_percentiles.relative_error` of the exact value; the page says so.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from routelens.analytics.api_health import (
     worker_utilization,
 )
 from routelens.analytics.cost import cost_report, cost_report_dict
-from routelens.store.api_reads import ApiUsage, usage_by_day, usage_by_run
+from routelens.store.api_reads import (
+    LATENCY_RELATIVE_ERROR,
+    ApiUsage,
+    usage_by_day,
+    usage_by_run,
+)
 from routelens.store.cost_reads import spend_by_model
 from routelens.web.context import Params, WebContext
 
@@ -104,4 +111,5 @@ def sre_page(context: WebContext, path: Mapping[str, str], params: Params) -> di
         "by_day": day_rows,
         "by_run": run_rows,
         "by_model": cost_report_dict(report)["by_model"],
+        "latency_percentiles": {"method": "log_buckets", "relative_error": LATENCY_RELATIVE_ERROR},
     }

@@ -263,10 +263,9 @@ def import_postgres(store_url: str, base_url: str, shape: Shape, seed: int, fold
             f"baseline : psycopg executemany, {rows:,} rows, {baseline_s:.1f} s, "
             f"{rows / baseline_s:,.0f} rows/s"
         )
-    print_load("before the import")
     build = prepare_store(store_url, shape, seed, folder, runs_per_chunk=chunk_runs)
-    print_load("after the import")
     if build.lines:
+        print_load("after the import")
         print(
             f"routelens: import_jsonl, {build.lines:,} lines in {build.seconds:.0f} s, "
             f"{build.lines / build.seconds:,.0f} rows/s"

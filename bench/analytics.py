@@ -56,6 +56,9 @@ from bench.history import (
     run_fields,
     write_history,
 )
+from bench.history import (
+    SKILLS as SKILLS,  # re-exported: bench/web.py reads it from here
+)
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable

@@ -82,6 +82,11 @@ def median_seconds(action: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def build_store(store_path: Path, shape: Shape, seed: int) -> None:
+    """bench/history.py's history imported into a new SQLite file (bench/web.py's store)."""
+    prepare_store(f"sqlite:///{store_path}", shape, seed, store_path.parent)
+
+
 def time_baseline(store_url: str, repeats: int) -> float:
     """The sum of the median times of the baseline commands; prints each."""
     runner = CliRunner()

@@ -125,6 +125,16 @@ class ServeSettings(BaseModel):
     grafana_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
 
+class ExporterSettings(BaseModel):
+    """`[exporter]`: the Prometheus exporter (`routelens exporter`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # scrapes this close together are served from one computation (0: every scrape computes):
+    # two Prometheus servers scraping every 60 s then cost one computation, not two
+    scrape_cache_seconds: float = Field(default=15.0, ge=0, strict=True)
+
+
 class RoutelensConfig(BaseModel):
     """Every setting a run can take from a file. Defaults are the plan's answers (Q1 to Q3)."""
 
@@ -161,6 +171,7 @@ class RoutelensConfig(BaseModel):
 
     publish: PublishSettings = Field(default_factory=PublishSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    exporter: ExporterSettings = Field(default_factory=ExporterSettings)
 
     @model_validator(mode="before")
     @classmethod

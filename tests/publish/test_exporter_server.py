@@ -140,6 +140,79 @@ def test_scrapes_within_cache_seconds_share_one_computation(tmp_path: Path) -> N
         running.stop()
 
 
+PASSED_TOTAL = 'routelens_attempts_total{model="claude-test",outcome="pass",router="anthropic"}'
+
+
+def _passed_total(metrics_url: str) -> float:
+    """The all-time count of passed attempts, as a scrape of the exporter says it."""
+    for line in httpx.get(metrics_url, timeout=30).text.splitlines():
+        if line.startswith(PASSED_TOTAL + " "):
+            return float(line.split(" ")[-1])
+    raise AssertionError(f"no {PASSED_TOTAL} in the scrape")
+
+
+def _record_passes(url: str, *case_ids: str) -> None:
+    with open_store(url) as store:
+        store.record_attempts(
+            [attempt(case_id, Verdict.PASS, NOW - timedelta(minutes=30)) for case_id in case_ids]
+        )
+
+
+def test_a_cached_scrape_does_not_read_the_store(tmp_path: Path) -> None:
+    url = _sqlite_store(tmp_path / "s.sqlite")
+    clock_seconds = [100.0]
+    collector = StoreCollector(
+        url, RoutelensConfig(), cache_seconds=15, monotonic=lambda: clock_seconds[0]
+    )
+    running = start_exporter(collector, port=0)
+    try:
+        assert _passed_total(running.url) == 1
+        _record_passes(url, "b", "c")
+        clock_seconds[0] += 14.9  # a second Prometheus, just inside the cache period
+        assert _passed_total(running.url) == 1  # the first computation, not the store
+        clock_seconds[0] += 0.2
+        assert _passed_total(running.url) == 3
+        assert collector.computations == 2
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(
+    ("config_line", "options", "after_recording"),
+    [
+        ("scrape_cache_seconds = 3600", [], 1),  # the config file's cache serves the scrape
+        ("scrape_cache_seconds = 0", [], 3),  # 0: every scrape reads the store
+        ("scrape_cache_seconds = 3600", ["--cache-seconds", "0"], 3),  # the option wins
+    ],
+)
+def test_the_command_reads_scrape_cache_seconds_from_the_config(
+    tmp_path: Path, config_line: str, options: list[str], after_recording: int
+) -> None:
+    url = _sqlite_store(tmp_path / "s.sqlite")
+    config = tmp_path / "routelens.toml"
+    config.write_text(f"[exporter]\n{config_line}\n")
+    process, metrics_url, _first_line = _start_cli(
+        "--store", url, "--config", str(config), *options
+    )
+    try:
+        assert _passed_total(metrics_url) == 1
+        _record_passes(url, "b", "c")
+        assert _passed_total(metrics_url) == after_recording
+    finally:
+        code, _stdout, stderr = _stop_cli(process)
+    assert code == 0, stderr
+
+
+def test_a_negative_scrape_cache_is_a_one_line_error(tmp_path: Path) -> None:
+    config = tmp_path / "routelens.toml"
+    config.write_text("[exporter]\nscrape_cache_seconds = -1\n")
+    result = CliRunner().invoke(app, ["exporter", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "scrape_cache_seconds" in result.output
+    assert f"{config}:2:" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_registering_needs_no_scrape(tmp_path: Path) -> None:
     collector = StoreCollector(_sqlite_store(tmp_path / "s.sqlite"), RoutelensConfig())
     CollectorRegistry().register(collector)

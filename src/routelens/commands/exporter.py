@@ -24,11 +24,15 @@ def exporter_command(
         str, typer.Option("--host", help="Address to bind; loopback unless you mean it.")
     ] = DEFAULT_HOST,
     cache_seconds: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--cache-seconds", min=0, help="Serve scrapes this close together from one computation."
+            "--cache-seconds",
+            min=0,
+            help="Serve scrapes this close together from one computation (0: never); "
+            f"default: [exporter] scrape_cache_seconds, else {DEFAULT_CACHE_SECONDS:g}.",
+            show_default=False,
         ),
-    ] = DEFAULT_CACHE_SECONDS,
+    ] = None,
     store: StoreOption = None,
     config_path: ConfigOption = None,
 ) -> None:
@@ -46,6 +50,8 @@ def exporter_command(
         ) from None
     config = load_config(config_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if cache_seconds is None:
+        cache_seconds = config.exporter.scrape_cache_seconds
     collector = StoreCollector(
         store or config.store or DEFAULT_STORE_URL, config, cache_seconds=cache_seconds
     )

@@ -1,8 +1,9 @@
 """The read path of `routelens patterns`: distinct failed inputs with their verdict counts.
 
-One GROUP BY over the window's attempts by input hash (the hash is of the input text, so
-one group is one text); only groups with a failure are kept, the most failed first, up to
-a cap. Python receives at most `limit` rows, however many attempts the window holds.
+A GROUP BY over the window's attempts by input hash (the hash is of the input text, so
+one group is one text), through (case, input hash) groups; only groups with a failure are
+kept, the most failed first, up to a cap. Python receives at most `limit` rows, however
+many attempts the window holds.
 """
 
 from __future__ import annotations
@@ -49,20 +50,36 @@ def read_failed_inputs(
     the input hash, so the same store always gives the same rows.
     """
     attempts = schema.attempts.c
-    failures = sum_if(attempts.verdict == str(Verdict.FAIL)).label("failures")
-    grouped = attempts_select(
+    # Grouped by (case, input hash) first: on SQLite that GROUP BY reads the covering flaky
+    # history index in order (nothing sorted, no table row read), then the few thousand
+    # groups are summed by input hash. Grouping by input hash alone sorted every attempt.
+    per_case = attempts_select(
         [
+            attempts.case_id,
             attempts.input_hash,
             func.min(attempts.attempt_id).label("first_attempt"),
-            failures,
+            sum_if(attempts.verdict == str(Verdict.FAIL)).label("failures"),
             sum_if(attempts.verdict == str(Verdict.PASS)).label("passes"),
         ],
         attempt_filter,
         attempts_only=True,
+        sqlite_time_index=engine.dialect.name != "sqlite",
     )
     if skill is not None:
-        grouped = grouped.where(attempts.expected_skill == skill)
-    failed = grouped.group_by(attempts.input_hash).having(failures > 0).subquery("failed_inputs")
+        per_case = per_case.where(attempts.expected_skill == skill)
+    cases = per_case.group_by(attempts.case_id, attempts.input_hash).subquery("per_case")
+    failures = func.sum(cases.c.failures).label("failures")
+    failed = (
+        select(
+            cases.c.input_hash,
+            func.min(cases.c.first_attempt).label("first_attempt"),
+            failures,
+            func.sum(cases.c.passes).label("passes"),
+        )
+        .group_by(cases.c.input_hash)
+        .having(failures > 0)
+        .subquery("failed_inputs")
+    )
     ranked = (
         select(
             failed.c.first_attempt,

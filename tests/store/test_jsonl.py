@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -570,11 +571,16 @@ def test_a_bad_line_deep_in_a_big_file_exits_2_writes_nothing_and_stops_the_work
         assert _stored_rows(reopened)["attempts"] == []
 
 
+_ENDLESS_FOR_S = 60.0
+
+
 def _endless_batches(path: Path, binder: jsonl_pipeline.SqliteLineBinder) -> Iterator[MergeBatch]:
-    """A batch source that never ends, to interrupt the main process while it imports."""
+    """A batch source that goes on (for a minute at most, so that a lost interrupt fails the
+    test instead of hanging it), to interrupt the main process while it imports."""
     [batch] = jsonl._bound_batches(path, binder)
     yield batch
-    while True:
+    deadline = time.monotonic() + _ENDLESS_FOR_S
+    while time.monotonic() < deadline:
         yield MergeBatch((), (), batch.bound_attempts)
 
 
@@ -593,7 +599,9 @@ def test_ctrl_c_rolls_back_and_stops_the_worker(
     path = _write_lines(tmp_path / "some.jsonl", _varied_lines(30))
     children_before = _child_pids()
     previous = signal.signal(signal.SIGALRM, signal.default_int_handler)  # raises Ctrl-C's error
-    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    # Ctrl-C after half a second, and again every two seconds, as a person would press it
+    # again: an interrupt that lands in a finaliser is printed and ignored by Python
+    signal.setitimer(signal.ITIMER_REAL, 0.5, 2.0)
     try:
         with pytest.raises(KeyboardInterrupt):
             jsonl_pipeline.merge_in_worker(store, path, _endless_batches)

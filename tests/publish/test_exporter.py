@@ -7,11 +7,8 @@ the numbers. The clock is injected, so windows are exact.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,37 +27,15 @@ from routelens.store import (
     RunSkillRecord,
     Store,
     Verdict,
-    open_store,
     schema,
 )
 from routelens.store.rollup_writes import rebuild_rollups
 from tests.factories import make_attempt, make_run
-from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 
 NOW = datetime(2025, 3, 12, 12, 0, tzinfo=UTC)
 """The scrape's "now": a Wednesday, the 12th of a 31-day month."""
 HASH_A = "aaaaaaaaaaaaaaaa1111"
 HASH_B = "bbbbbbbbbbbbbbbb2222"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store's URL: SQLite, and PostgreSQL when ROUTELENS_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    base = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base:
-        pytest.skip(f"PostgreSQL exporter tests need {POSTGRES_URL_VARIABLE}")
-    with postgres_schema_url(base) as url:
-        yield url
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    """The store behind `store_url`, open for writing test data."""
-    with open_store(store_url) as opened:
-        yield opened
 
 
 @dataclass

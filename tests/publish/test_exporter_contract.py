@@ -26,11 +26,7 @@ from routelens.publish.exporter import StoreCollector, start_exporter
 from routelens.routers.base import RetryEvent
 from routelens.store import RunCaseRecord, RunSkillRecord, Store, Verdict, schema
 from tests.factories import make_run
-from tests.publish import test_exporter
 from tests.publish.test_exporter import HASH_A, HASH_B, NOW, attempt, scrape
-
-store_url = test_exporter.store_url  # the same fixtures: SQLite, and PostgreSQL when configured
-store = test_exporter.store
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 

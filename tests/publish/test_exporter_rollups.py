@@ -7,11 +7,8 @@ the scrape's "now", which is mid-hour). SQLite, and PostgreSQL when it is config
 from __future__ import annotations
 
 import math
-import os
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +17,6 @@ from routelens.publish import catalogue as c
 from routelens.publish.exporter_support import WINDOW_LENGTHS, label_or_none, short_hash
 from routelens.store import AttemptRecord, open_store
 from tests.publish.test_exporter import Scrape, scrape
-from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
 from tests.store.rollup_support import DAY0, History, record_history, stored_attempts
 
 NOW = DAY0 + timedelta(days=4, hours=13, minutes=47, seconds=12, microseconds=345678)
@@ -32,19 +28,6 @@ TOKENS = {
 }
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store's URL: SQLite, and PostgreSQL when ROUTELENS_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    base = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base:
-        pytest.skip(f"PostgreSQL exporter tests need {POSTGRES_URL_VARIABLE}")
-    with postgres_schema_url(base) as url:
-        yield url
 
 
 @pytest.fixture

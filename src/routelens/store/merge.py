@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, CursorResult, Dialect, select
+from sqlalchemy import JSON, Column, Connection, CursorResult, Dialect, Table, select
 
 from routelens.store import schema
 from routelens.store.nul_text import record_without_nul
@@ -205,13 +205,8 @@ class PostgresAttemptInserter(AttemptInserter):
         dialect = connection.dialect
         table = self._table
         columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
-        quote = dialect.identifier_preparer.quote
-        self._sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-            f"VALUES ({', '.join(_placeholder(c) for c in columns)}) "
-            f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING "
-            "RETURNING attempt_id, run_id"
-        )
+        self._sql = _insert_new_sql(dialect, table, [_placeholder(c) for c in columns])
+        self._sql += " RETURNING attempt_id, run_id"
         self._bind = _row_binder(columns, dialect)
         self._new: list[int] = []
         self._runs: set[str] = set()
@@ -281,12 +276,7 @@ class SqliteAttemptInserter(AttemptInserter):
         dialect = connection.dialect
         table = self._table
         columns = [table.c[name] for name in SQLITE_ATTEMPT_COLUMNS]
-        quote = dialect.identifier_preparer.quote
-        self._sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            f"ON CONFLICT ({', '.join(quote(n) for n in schema.ATTEMPT_KEY_COLUMNS)}) DO NOTHING"
-        )
+        self._sql = _insert_new_sql(dialect, table, ["?" for _ in columns])
         self._bind = _row_binder(columns, dialect)
 
     def __call__(self, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -314,3 +304,15 @@ def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], An
         dialect
     )
     return processor
+
+
+def _insert_new_sql(dialect: Dialect, table: Table, placeholders: list[str]) -> str:
+    """`INSERT` of every `SQLITE_ATTEMPT_COLUMNS` value (one placeholder each) that skips an
+    attempt already stored (same run, case and repeat)."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in SQLITE_ATTEMPT_COLUMNS)
+    key = ", ".join(quote(name) for name in schema.ATTEMPT_KEY_COLUMNS)
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(placeholders)}) "
+        f"ON CONFLICT ({key}) DO NOTHING"
+    )

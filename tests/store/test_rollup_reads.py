@@ -21,12 +21,13 @@ import pytest
 from sqlalchemy import func, select
 
 from routelens.analytics.api_health import retry_error_kind
+from routelens.analytics.summary import expectation_label
 from routelens.analytics.window import AttemptFilter
 from routelens.commands.cost import build_cost_report
 from routelens.store import AttemptRecord, RunRecord, Store, Verdict
 from routelens.store.api_reads import API_PERCENTILES, usage_by_day, usage_by_run
 from routelens.store.confusion_reads import decided_route_counts, disambiguation_cases
-from routelens.store.cost_reads import cost_counts, spend_groups
+from routelens.store.cost_reads import cost_counts, spend_by_expectation, spend_groups
 from routelens.store.period_reads import (
     daily_spend,
     daily_verdicts,
@@ -170,6 +171,21 @@ def test_decided_routes_and_disambiguation_cases(seeded: Seeded) -> None:
         for case_id, (count, clarified, scored, score_sum) in cases.items():
             assert (count, clarified, scored) == tuple(wanted[case_id][:3]), (name, case_id)
             assert _close(score_sum, wanted[case_id][3]), (name, case_id)
+
+
+def test_spend_by_expectation_labels_a_case_by_what_it_expects(seeded: Seeded) -> None:
+    engine = seeded.store.engine
+    for name, attempt_filter, attempts in _filters(seeded):
+        groups = {g.key: g for g in spend_by_expectation(engine, attempt_filter)}
+        wanted: dict[str, list[AttemptRecord]] = defaultdict(list)
+        for a in attempts:
+            wanted[expectation_label(a.category, a.expected_skill)].append(a)
+        assert set(groups) == set(wanted), name
+        for label, members in wanted.items():
+            assert groups[label].attempts == len(members), (name, label)
+            assert groups[label].passed == sum(a.verdict is Verdict.PASS for a in members)
+            assert _close(groups[label].cost_usd, math.fsum(a.cost_usd for a in members), 1e-9)
+            assert groups[label].tokens.input == sum(a.input_tokens for a in members)
 
 
 def test_spend_by_skill_and_run_per_attempt_costs_and_their_median(seeded: Seeded) -> None:

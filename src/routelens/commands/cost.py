@@ -21,7 +21,7 @@ from routelens.analytics.cost import (
     cost_report,
     cost_report_dict,
 )
-from routelens.analytics.summary import ASK_LABEL, TokenTotals
+from routelens.analytics.summary import TokenTotals
 from routelens.analytics.window import AttemptFilter, parse_window
 from routelens.commands.common import (
     ConfigOption,
@@ -38,8 +38,8 @@ from routelens.store import Store
 from routelens.store.cost_reads import (
     cost_counts,
     costliest_outliers,
+    spend_by_expectation,
     spend_by_model,
-    spend_groups,
 )
 from routelens.store.period_reads import daily_spend
 
@@ -64,7 +64,7 @@ def build_cost_report(
     engine = store.engine
     with ThreadPoolExecutor(max_workers=2) as pool:
         # The outliers (a scan of the window's attempts when there are any) start first.
-        skills = pool.submit(spend_groups, engine, attempt_filter, "expected_skill", ASK_LABEL)
+        skills = pool.submit(spend_by_expectation, engine, attempt_filter)
         outliers = pool.submit(_outliers, engine, attempt_filter)
         days = pool.submit(daily_spend, engine, attempt_filter)
         models = pool.submit(spend_by_model, engine, attempt_filter)

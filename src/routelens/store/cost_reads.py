@@ -4,12 +4,13 @@ per-attempt cost distribution from the rollups, the few outlying attempts from t
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from sqlalchemy import Engine, func, or_, select
 
 from routelens.analytics.cost import AttemptCost, CostCount, SpendGroup
-from routelens.analytics.summary import TokenTotals
+from routelens.analytics.summary import TokenTotals, expectation_label
 from routelens.analytics.window import AttemptFilter
 from routelens.store import schema
 from routelens.store.reads import attempts_select
@@ -29,53 +30,69 @@ def spend_groups(
     missing: str,
 ) -> list[SpendGroup]:
     """Attempts, passes, spend and tokens by type per value of `key` (None → `missing`)."""
-    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
-    passed = verdict_sums(rows.c.verdict, rows.c.attempts)[0]
-    query = select(
-        rows.c[key],
-        func.sum(rows.c.attempts),
-        passed,
-        func.sum(rows.c.cost_usd),
-        *(func.sum(rows.c[name]) for name in _TOKENS),
-    ).group_by(rows.c[key])
-    with engine.connect() as connection:
-        found = connection.execute(query).all()
-    return [
-        SpendGroup(
-            key=missing if row[0] is None else str(row[0]),
-            attempts=int(row[1]),
-            passed=int(row[2] or 0),
-            cost_usd=round(float(row[3] or 0.0), SPEND_DECIMALS),
-            tokens=TokenTotals(*(int(value or 0) for value in row[4:8])),
-        )
-        for row in found
-    ]
+    return _spend_groups(
+        engine, attempt_filter, (key,), lambda values: missing if values[0] is None else values[0]
+    )
+
+
+def spend_by_expectation(engine: Engine, attempt_filter: AttemptFilter) -> list[SpendGroup]:
+    """Spend groups per expectation: the expected skill, or for a case without one what it
+    expects by its category ("(ask)", "(negative)", "(workflow)", ...: `expectation_label`)."""
+    return _spend_groups(
+        engine,
+        attempt_filter,
+        ("category", "expected_skill"),
+        lambda values: expectation_label(str(values[0]), values[1]),
+    )
 
 
 def spend_by_model(engine: Engine, attempt_filter: AttemptFilter) -> list[SpendGroup]:
     """Spend groups per run model: grouped by run, then by the runs' models here."""
-    per_run = spend_groups(engine, attempt_filter, "run_id", "")
     runs = schema.runs.c
     with engine.connect() as connection:
         models = {row[0]: row[1] for row in connection.execute(select(runs.run_id, runs.model))}
-    pooled: dict[str, list[SpendGroup]] = {}
-    for group in per_run:
-        model = models.get(group.key)
-        pooled.setdefault(NO_MODEL_LABEL if model is None else model, []).append(group)
+    return _spend_groups(
+        engine,
+        attempt_filter,
+        ("run_id",),
+        lambda values: NO_MODEL_LABEL if (model := models.get(values[0])) is None else model,
+    )
+
+
+def _spend_groups(
+    engine: Engine,
+    attempt_filter: AttemptFilter,
+    keys: tuple[str, ...],
+    label: Callable[[tuple[str | None, ...]], str],
+) -> list[SpendGroup]:
+    """Spend groups per `label` of the values of the attempt rollup's `keys` (grouped by
+    the keys in SQL, then the groups sharing a label pooled here)."""
+    rows = rollup_rows(engine.dialect.name, ATTEMPTS, Period.of(attempt_filter))
+    passed = verdict_sums(rows.c.verdict, rows.c.attempts)[0]
+    columns = [rows.c[key] for key in keys]
+    query = select(
+        *columns,
+        func.sum(rows.c.attempts),
+        passed,
+        func.sum(rows.c.cost_usd),
+        *(func.sum(rows.c[name]) for name in _TOKENS),
+    ).group_by(*columns)
+    with engine.connect() as connection:
+        found = connection.execute(query).all()
+    pooled: dict[str, list[Any]] = {}
+    for row in found:
+        pooled.setdefault(label(tuple(row[: len(keys)])), []).append(row[len(keys) :])
     return [
         SpendGroup(
-            key=model,
-            attempts=sum(g.attempts for g in groups),
-            passed=sum(g.passed for g in groups),
-            cost_usd=round(math.fsum(g.cost_usd for g in groups), SPEND_DECIMALS),
+            key=key,
+            attempts=sum(int(sums[0]) for sums in groups),
+            passed=sum(int(sums[1] or 0) for sums in groups),
+            cost_usd=round(math.fsum(float(sums[2] or 0.0) for sums in groups), SPEND_DECIMALS),
             tokens=TokenTotals(
-                input=sum(g.tokens.input for g in groups),
-                output=sum(g.tokens.output for g in groups),
-                cache_read=sum(g.tokens.cache_read for g in groups),
-                cache_write=sum(g.tokens.cache_write for g in groups),
+                *(sum(int(sums[3 + index] or 0) for sums in groups) for index in range(4))
             ),
         )
-        for model, groups in pooled.items()
+        for key, groups in pooled.items()
     ]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
+    or_,
     select,
     true,
     union_all,
@@ -106,6 +107,12 @@ class Rollup:
         )
 
 
+def _one_of(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN (values)` written as ORs: plain parameters, so a statement built once is
+    executed without SQLAlchemy expanding an IN list each time (the runner's write path)."""
+    return or_(*(column == value for value in values))
+
+
 def _from_attempts(join_runs: bool) -> FromClause:
     if not join_runs:
         return schema.attempts
@@ -136,7 +143,7 @@ def _one(name: str) -> ColumnElement[int]:
 def _attempt_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Select[Any]:
     attempts = schema.attempts.c
     errored = attempts.verdict == str(Verdict.ERROR)
-    limited = and_(errored, attempts.http_status.in_(sorted(RATE_LIMITED_STATUSES)))
+    limited = and_(errored, _one_of(attempts.http_status, sorted(RATE_LIMITED_STATUSES)))
     server = and_(
         errored,
         attempts.http_status.between(500, 599),
@@ -216,7 +223,7 @@ def _latency_facts(dialect: str, conditions: Conditions, join_runs: bool) -> Sel
         select(
             attempts.run_id,
             _hour(),
-            attempts.verdict.in_(_DECIDED).label("decided"),
+            _one_of(attempts.verdict, _DECIDED).label("decided"),
             api_bucket.label("api_bucket"),
             _summable(dialect, api).label("api_seconds"),
             latency_log_bucket(attempts.latency_s).label("log_bucket"),
@@ -279,7 +286,7 @@ def _disambiguation_facts(dialect: str, conditions: Conditions, join_runs: bool)
             attempts.run_id,
             _hour(),
             attempts.case_id,
-            attempts.verdict.in_(_DECIDED).label("decided"),
+            _one_of(attempts.verdict, _DECIDED).label("decided"),
             _one("attempts"),
             case((clarified, 1), else_=0).label("clarified"),
             score.label("options_score_sum"),

@@ -77,9 +77,18 @@ def _epoch_seconds_postgresql(element: epoch_seconds, compiler: SQLCompiler, **k
     )
 
 
-def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that knows its dialect's ON CONFLICT."""
-    if connection.dialect.name == "postgresql":
+Insert = postgresql.Insert | sqlite.Insert
+"""An INSERT that knows its dialect's ON CONFLICT."""
+
+
+def dialect_insert(connection: Connection, table: Table) -> Insert:
+    """An INSERT that knows the connection's dialect's ON CONFLICT."""
+    return insert_for(connection.dialect.name, table)
+
+
+def insert_for(dialect: str, table: Table) -> Insert:
+    """An INSERT that knows the dialect's ON CONFLICT (`dialect`: its name)."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from routelens.routers.base import RouteRequest, RouteResult
@@ -70,3 +71,14 @@ def url_router(model: str | None = None, base_url: str = "", **_: Any) -> Functi
 def strict_router(model: str | None = None) -> FunctionRouter:
     """Takes no options at all: any `--router-option` is a TypeError at construction."""
     return FunctionRouter(lambda request: RouteResult(skill=None), name="strict", model=model)
+
+
+def blocking_router(model: str | None = None, block_s: float = 0.5, **_: Any) -> FunctionRouter:
+    """Answers the first skill after blocking the event loop for `block_s` seconds (a signal
+    then arrives while one of the run's tasks is running, not while the loop waits)."""
+
+    async def answer(request: RouteRequest) -> RouteResult:
+        time.sleep(block_s)
+        return RouteResult(skill=request.skills.skills[0].name)
+
+    return FunctionRouter(answer, name="blocking", model=model or "blocking-1")

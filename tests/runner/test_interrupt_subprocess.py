@@ -102,3 +102,40 @@ def test_a_signal_leaves_a_consistent_store_and_resume_completes_it(
     for attempt in after:
         if (attempt.case_id, attempt.repeat_index) in before:
             assert attempt == before[(attempt.case_id, attempt.repeat_index)]
+
+
+@pytest.mark.parametrize(
+    ("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+def test_a_signal_while_a_task_runs_stops_the_run_without_a_traceback(
+    skills_dir: Path, cases_file: Path, tmp_path: Path, sent: signal.Signals, exit_code: int
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = ["run", "--skills", str(skills_dir), "--cases", str(cases_file)]
+    command += ["--router", "tests.support_routers:blocking_router", "--store", store_url]
+    process = subprocess.Popen(
+        _routelens(*command, "--router-option", "block_s=0.4", "--concurrency", "1"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    recorded = 0
+    while recorded < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with open_store(store_url) as store:
+            runs = store.list_runs()
+            recorded = len(store.attempts(runs[0].run_id)) if runs else 0
+    time.sleep(0.2)  # inside the next attempt's 0.4 s block: the loop is running a task
+    process.send_signal(sent)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == exit_code, stderr
+    assert "Traceback" not in stderr
+    assert "exception" not in stderr.lower()
+    with open_store(store_url) as store:
+        (run,) = store.list_runs()
+        assert run.status is RunStatus.INTERRUPTED

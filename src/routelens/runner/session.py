@@ -105,12 +105,27 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
+    terminated = False
+
     def terminate(signum: int, frame: FrameType | None) -> None:
+        nonlocal terminated
+        terminated = True
+        on_interrupt = signal.getsignal(signal.SIGINT)
+        if callable(on_interrupt) and on_interrupt is not signal.default_int_handler:
+            # inside asyncio.run, its Ctrl-C handler: it cancels the main task so that the
+            # loop winds down, then raises KeyboardInterrupt. Raising here instead would end
+            # whichever task was running with an exception that asyncio reports on stderr.
+            on_interrupt(signal.SIGINT, frame)
+            return
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         yield
+    except KeyboardInterrupt as interrupt:
+        if terminated and not isinstance(interrupt, Terminated):
+            raise Terminated from None
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -123,11 +123,14 @@ class PrometheusServer:
         raise PromQLError(f"unexpected result type {data['resultType']} for {expr!r}")
 
     def wait_for_scrapes(self, count: int, timeout_s: float = 60.0) -> None:
-        """Block until every target has been scraped successfully at least `count` times."""
+        """Block until every target has been scraped successfully at least `count` times and
+        its latest scrape succeeded (a scrape slower than the 1 s interval, on a busy
+        machine, fails without failing the wait)."""
         deadline = time.monotonic() + timeout_s
-        expr = "min(count_over_time(up[10m]))"
+        # the fewest successful scrapes of any target, when every target is up now
+        expr = "min(sum_over_time(up[10m])) and (count(up == 1) == count(up))"
         while time.monotonic() < deadline:
-            samples = self.query(f"{expr} and min(min_over_time(up[10m])) == 1")
+            samples = self.query(expr)
             if samples and samples[0].value >= count:
                 return
             time.sleep(0.5)

@@ -121,3 +121,28 @@ def test_confidence_table_and_bad_input(store_path: str) -> None:
     assert "Routing confidence" in table.stdout
     bad = runner.invoke(app, ["confidence", "--store", store_path, "--min-top-share", "2"])
     assert bad.exit_code == 2, bad.output
+
+
+def test_confidence_names_what_a_case_without_a_skill_expects(tmp_path: Path) -> None:
+    path = str(tmp_path / "labels.sqlite")
+    at = datetime.now(UTC) - timedelta(hours=1)
+    with open_store(path) as store:
+        store.create_run(make_run("run-1", started_at=at), [], [])
+        for case_id, category in (("neg", "negative"), ("amb", "disambiguation")):
+            store.record_attempt(
+                make_attempt(
+                    case_id,
+                    Verdict.FAIL,
+                    expected=None,
+                    actual="deploy",
+                    category=category,
+                    started_at=at,
+                    finished_at=at,
+                )
+            )
+    table = runner.invoke(app, ["confidence", "--store", path], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    rows = {line.split()[1]: line for line in table.stdout.splitlines() if line.startswith("│")}
+    assert "(negative)" in rows["neg"]
+    assert "(ask)" not in rows["neg"]
+    assert "(ask)" in rows["amb"]

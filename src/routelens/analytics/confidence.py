@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from routelens.analytics.flaky import CaseKey
+from routelens.analytics.summary import expectation_label
 
 MIN_TOP_SHARE = 0.8
 """Below this share of attempts on the most common route, a case is low-confidence."""
@@ -35,6 +36,7 @@ class RouteCount:
     confidence_sum: float = 0.0
     confidence_count: int = 0
     expected_skill: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class CaseConfidence:
     entropy_bits: float
     mean_confidence: float | None
     low_confidence: bool
+    category: str | None = None
+
+    @property
+    def expected_label(self) -> str:
+        """What the case expects: its skill, or "(ask)", "(negative)", ... by its category."""
+        return expectation_label(self.category or "", self.expected_skill)
 
 
 def entropy_bits(counts: Iterable[int]) -> float:
@@ -77,11 +85,13 @@ def case_confidence(
     routes: dict[str, int] = defaultdict(int)
     confidence_sum, confidence_count = 0.0, 0
     expected: str | None = None
+    category: str | None = None
     for row in rows:
         routes[row.route] += row.attempts
         confidence_sum += row.confidence_sum
         confidence_count += row.confidence_count
         expected = expected if row.expected_skill is None else row.expected_skill
+        category = category if row.category is None else row.category
     attempts = sum(routes.values())
     if attempts == 0:
         raise ValueError(f"no attempts for case {key.case_id!r}")
@@ -102,6 +112,7 @@ def case_confidence(
         entropy_bits=entropy_bits(routes.values()),
         mean_confidence=mean_confidence,
         low_confidence=low,
+        category=category,
     )
 
 

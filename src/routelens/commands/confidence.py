@@ -54,6 +54,7 @@ def route_counts_query(attempt_filter: AttemptFilter) -> Select[Any]:
             route.label("route"),
             attempts.confidence,
             attempts.expected_skill,
+            attempts.category,
         ],
         attempt_filter,
     )
@@ -69,6 +70,7 @@ def route_counts_query(attempt_filter: AttemptFilter) -> Select[Any]:
             func.coalesce(func.sum(ordered.c.confidence), 0.0).label("confidence_sum"),
             func.count(ordered.c.confidence).label("confidence_count"),
             func.max(ordered.c.expected_skill).label("expected_skill"),
+            func.max(ordered.c.category).label("category"),
         )
         .group_by(*group)
     )
@@ -84,6 +86,7 @@ def read_route_counts(connection: Connection, attempt_filter: AttemptFilter) -> 
             confidence_sum=float(row.confidence_sum),
             confidence_count=int(row.confidence_count),
             expected_skill=row.expected_skill,
+            category=row.category,
         )
         for row in connection.execute(route_counts_query(attempt_filter))
     ]
@@ -121,7 +124,7 @@ def render_confidence(console: Console, cases: list[CaseConfidence]) -> None:
         table.add_row(
             escape(case_.key.case_id),
             escape(f"{case_.key.router} / {case_.key.model or '-'}"),
-            escape(case_.expected_skill or "(ask)"),
+            escape(case_.expected_label),
             escape(routes),
             f"{case_.top_share:.0%}",
             f"{case_.entropy_bits:.2f} bits",

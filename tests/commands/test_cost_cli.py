@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,23 +14,11 @@ from routelens.cli import app
 from routelens.commands.cost import build_cost_report
 from routelens.store import AttemptRecord, Verdict, open_store
 from tests.factories import make_attempt, make_run
-from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
+from tests.store.conftest import backend, store_url, store_url_factory
 
 runner = CliRunner()
+__all__ = ["backend", "store_url", "store_url_factory"]  # the store fixtures, both backends
 NOW = datetime(2025, 3, 10, 18, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store on SQLite, or on PostgreSQL when ROUTELENS_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base_url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE}")
-    with postgres_schema_url(base_url) as url:
-        yield url
 
 
 def plant(store_url: str, now: datetime) -> None:

@@ -3,27 +3,14 @@ ROUTELENS_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from routelens.store import Store, open_store
-from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
+from tests.store.conftest import backend, store_url, store_url_factory
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store's URL: SQLite, and PostgreSQL when ROUTELENS_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
-        return
-    base = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base:
-        pytest.skip(f"PostgreSQL exporter tests need {POSTGRES_URL_VARIABLE}")
-    with postgres_schema_url(base) as url:
-        yield url
+__all__ = ["backend", "store_url", "store_url_factory"]
 
 
 @pytest.fixture

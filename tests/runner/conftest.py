@@ -6,29 +6,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.redis_server import MISSING_REASON, REDIS_SERVER_BINARY, RedisServer
-from tests.store.conftest import POSTGRES_URL_VARIABLE, postgres_schema_url
+from tests.store.conftest import backend, store_url_factory
+
+__all__ = ["backend", "store_url_factory"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def shared_store_url(store_url_factory: Callable[[], str]) -> str:
     """A fresh store URL that several processes open at once: a SQLite file, and a
     PostgreSQL schema when ROUTELENS_TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.sqlite'}"
-        return
-    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base_url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (see .ci/postgres.sh)")
-    with postgres_schema_url(base_url) as url:
-        yield url
+    return store_url_factory()
 
 
 @pytest.fixture

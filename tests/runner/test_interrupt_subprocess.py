@@ -21,6 +21,33 @@ def _routelens(*args: str) -> list[str]:
     return [sys.executable, "-m", "routelens.cli", *args]
 
 
+def _start_run(
+    skills_dir: Path, cases_file: Path, tmp_path: Path, options: list[str]
+) -> subprocess.Popen[str]:
+    """`routelens run` in the background into `tmp_path`'s store.sqlite, output captured."""
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    command = ["run", "--skills", str(skills_dir), "--cases", str(cases_file)]
+    return subprocess.Popen(
+        _routelens(*command, "--store", store_url, *options),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_attempts(store_url: str, count: int) -> None:
+    """Until the store's run holds `count` attempts (a minute at most)."""
+    deadline = time.monotonic() + 60
+    recorded = 0
+    while recorded < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with open_store(store_url) as store:
+            runs = store.list_runs()
+            recorded = len(store.attempts(runs[0].run_id)) if runs else 0
+
+
 @pytest.mark.parametrize(
     ("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
 )
@@ -29,37 +56,11 @@ def test_a_signal_leaves_a_consistent_store_and_resume_completes_it(
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        _routelens(
-            "run",
-            "--skills",
-            str(skills_dir),
-            "--cases",
-            str(cases_file),
-            "--router",
-            "tests.support_routers:slow_router",
-            "--router-option",
-            "delay_s=0.1",
-            "--repeat",
-            "10",
-            "--concurrency",
-            "2",
-            "--store",
-            store_url,
-        ),
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    router = ["--router", "tests.support_routers:slow_router", "--router-option", "delay_s=0.1"]
+    process = _start_run(
+        skills_dir, cases_file, tmp_path, [*router, "--repeat", "10", "--concurrency", "2"]
     )
-    deadline = time.monotonic() + 60
-    recorded = 0
-    while recorded < 6 and time.monotonic() < deadline:
-        time.sleep(0.1)
-        with open_store(store_url) as store:
-            runs = store.list_runs()
-            recorded = len(store.attempts(runs[0].run_id)) if runs else 0
+    _wait_for_attempts(store_url, 6)
     process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == exit_code, stderr
@@ -111,24 +112,9 @@ def test_a_signal_while_a_task_runs_stops_the_run_without_a_traceback(
     skills_dir: Path, cases_file: Path, tmp_path: Path, sent: signal.Signals, exit_code: int
 ) -> None:
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    command = ["run", "--skills", str(skills_dir), "--cases", str(cases_file)]
-    command += ["--router", "tests.support_routers:blocking_router", "--store", store_url]
-    process = subprocess.Popen(
-        _routelens(*command, "--router-option", "block_s=0.4", "--concurrency", "1"),
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    recorded = 0
-    while recorded < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        with open_store(store_url) as store:
-            runs = store.list_runs()
-            recorded = len(store.attempts(runs[0].run_id)) if runs else 0
+    router = ["--router", "tests.support_routers:blocking_router", "--router-option", "block_s=0.4"]
+    process = _start_run(skills_dir, cases_file, tmp_path, [*router, "--concurrency", "1"])
+    _wait_for_attempts(store_url, 2)
     time.sleep(0.2)  # inside the next attempt's 0.4 s block: the loop is running a task
     process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)

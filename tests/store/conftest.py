@@ -75,6 +75,12 @@ def store_url_factory(backend: str, tmp_path: Path) -> Iterator[Callable[[], str
 
 
 @pytest.fixture
+def store_url(store_url_factory: Callable[[], str]) -> str:
+    """The URL of a fresh, empty database on the test's backend (no store made yet)."""
+    return store_url_factory()
+
+
+@pytest.fixture
 def store_factory(store_url_factory: Callable[[], str]) -> Iterator[StoreFactory]:
     """Makes fresh, empty stores on the test's backend; all closed after the test."""
     with ExitStack() as cleanup:

@@ -214,3 +214,15 @@ def test_import_creates_a_store_only_when_every_file_imports(
     assert sorted(p.name for p in target.parent.iterdir()) == ["store.sqlite"]
     with open_store(target, access="read") as store:
         assert len(store.list_runs()) == 1
+
+
+@pytest.mark.parametrize("columns", [None, 100, 240])
+def test_a_piped_report_keeps_every_failed_input_whole(
+    skills_dir: Path, cases_file: Path, store_url: str, columns: int | None
+) -> None:
+    _with_long_failing_case(cases_file)
+    _, out, _ = _run(*_suite(skills_dir, cases_file, store_url, "--json"))
+    run_id = json.loads(out)["run_id"]
+    _, shown, _ = _run("show", run_id, "--store", store_url, columns=columns)
+    assert "…" not in shown  # not a terminal: nothing is cut
+    assert shown.count("crashing") == 4  # the long input, wrapped but whole

@@ -145,14 +145,16 @@ def render_run_summary(
 
 def render_failed_cases(console: Console, failures: Sequence[FailedCase]) -> None:
     """Every failed and errored case: a table when it fits the width, else one block a case;
-    ids and skill names are never cut."""
+    ids and skill names are never cut. On a terminal long inputs and questions are cut to
+    one line; into a pipe or file they wrap, whole."""
+    cut = console.is_terminal
     rows = [_failure_cells(case) for case in failures]
     fixed = [max(len(row[index]) for row in rows) for index in (0, 1, 3, 4, 5)]
     columns = 7
     needed = sum(max(width, len(head)) for width, head in zip(fixed, _FIXED_HEADERS, strict=True))
     needed += 12 + 8 + 3 * columns + 1  # input and question at their narrowest, borders
     if needed <= console.width:
-        console.print(failed_cases_table(failures))
+        console.print(failed_cases_table(failures, cut=cut))
         return
     console.print(f"[bold]Failed and errored cases ({len(failures)}, most important first)[/]")
     for case_id, category, text, expected, actual, passed, question in rows:
@@ -165,19 +167,18 @@ def render_failed_cases(console: Console, failures: Sequence[FailedCase]) -> Non
                 actual,
             )
         )
-        console.print(Text("  input: ") + _one_line(text), no_wrap=True, overflow="ellipsis")
+        console.print(Text("  input: ") + _one_line(text, cut), no_wrap=cut)
         if question != _MISSING:
-            console.print(
-                Text("  asked: ") + _one_line(question), no_wrap=True, overflow="ellipsis"
-            )
+            console.print(Text("  asked: ") + _one_line(question, cut), no_wrap=cut)
 
 
 def _counts(pairs: Iterable[tuple[str, int]]) -> str:
     return ", ".join(f"{key} {_TIMES}{count}" for key, count in pairs)
 
 
-def _one_line(text: str) -> Text:
-    return Text(" ".join(text.split()), no_wrap=True, overflow="ellipsis")
+def _one_line(text: str, cut: bool = True) -> Text:
+    """`text` on one line: cut with an ellipsis at the width (`cut`), else wrapping whole."""
+    return Text(" ".join(text.split()), no_wrap=cut, overflow="ellipsis" if cut else "fold")
 
 
 _FIXED_HEADERS = ("Case", "Category", "Expected", "Actual", "Passed")
@@ -201,8 +202,9 @@ def _failure_cells(case: FailedCase) -> tuple[str, str, str, str, str, str, str]
     )
 
 
-def failed_cases_table(failures: Sequence[FailedCase]) -> Table:
-    """Every failed and errored case: ids in full, the input cut to the width left over."""
+def failed_cases_table(failures: Sequence[FailedCase], *, cut: bool = True) -> Table:
+    """Every failed and errored case: ids in full, the input and question cut to the width
+    left over (`cut`), else wrapped in their columns."""
     table = Table(
         title=f"Failed and errored cases ({len(failures)}, most important first)",
         title_justify="left",
@@ -210,7 +212,8 @@ def failed_cases_table(failures: Sequence[FailedCase]) -> Table:
     table.add_column("Case", no_wrap=True, min_width=max(len(c.case_id) for c in failures))
     table.add_column("Category", no_wrap=True, min_width=len("disambiguation"))
     # Input and question columns give way when the table is too wide (rich shrinks only
-    # wrappable columns); their text stays on one line, cut with an ellipsis.
+    # wrappable columns); their text stays on one line, cut with an ellipsis, unless `cut`
+    # is off.
     table.add_column("Input", min_width=12)
     table.add_column("Expected", no_wrap=True)
     table.add_column("Actual", no_wrap=True)
@@ -222,11 +225,11 @@ def failed_cases_table(failures: Sequence[FailedCase]) -> Table:
         table.add_row(
             Text(case_id),
             Text(category),
-            _one_line(text),
+            _one_line(text, cut),
             Text(expected),
             Text(actual),
             passed,
-            _one_line(question),
+            _one_line(question, cut),
         )
     return table
 
